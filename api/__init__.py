@@ -1,0 +1,1 @@
+"""api package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,1 @@
+"""compliance package (see docs/ARCHITECTURE.md)."""

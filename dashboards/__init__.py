@@ -1,0 +1,1 @@
+"""dashboards package (see docs/ARCHITECTURE.md)."""

@@ -1,0 +1,61 @@
+"""The ``rfwatch`` command line (typer).
+
+Each area registers its commands from its own module under ``rfwatch/commands/``,
+so the areas can grow without touching one another. Errors that rfwatch raises
+on purpose (``RfwatchError``) are printed as one line, in Vietnamese and English,
+with exit status 2 — never as a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from dsp.errors import RfwatchError
+from rfwatch import state
+from rfwatch.commands import (
+    analyze,
+    compliance,
+    core,
+    receivers,
+    simulate,
+    stations,
+)
+from rfwatch.settings import load_settings
+
+app = typer.Typer(
+    name="rfwatch",
+    help="rfwatch — giám sát tuân thủ phổ tần số vô tuyến / radio-spectrum compliance monitoring.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+@app.callback()
+def _root(
+    home: Path | None = typer.Option(
+        None, "--home", help="Thư mục dữ liệu / home folder of the embedded stores (RFWATCH_HOME)."
+    ),
+) -> None:
+    overrides = {"home": home} if home is not None else {}
+    state.set_settings(load_settings(**overrides))
+
+
+for _module in (core, receivers, simulate, analyze, compliance, stations):
+    _module.register(app)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except RfwatchError as err:
+        Console(stderr=True).print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        Console(stderr=True).print("Đã dừng / interrupted")
+        sys.exit(130)

@@ -1,0 +1,92 @@
+"""Settings: ``RFWATCH_*`` environment variables over an optional ``rfwatch.toml``.
+
+Built once in the composition root (the CLI) and passed down; nothing reads the
+environment at import time. Nested values use ``__`` in the environment, e.g.
+``RFWATCH_INFLUX__URL=http://127.0.0.1:8086``.
+
+Order (first wins): explicit arguments, environment, ``rfwatch.toml`` (path from
+``RFWATCH_CONFIG`` or ``./rfwatch.toml``), defaults.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+__all__ = ["InfluxSettings", "Settings", "load_settings"]
+
+
+class InfluxSettings(BaseModel):
+    """InfluxDB reached over its v1 HTTP API (``/write`` and ``/query``).
+
+    For InfluxDB 2.x/3.x use the v1-compatibility endpoints: ``database`` (and
+    ``retention_policy``) map to a bucket through a DBRP mapping, and the API token
+    goes in ``password`` (any ``username``) or ``token``.
+    """
+
+    url: str = "http://127.0.0.1:8086"
+    database: str = "rfwatch"
+    retention_policy: str | None = None
+    username: str | None = None
+    password: SecretStr | None = None
+    token: SecretStr | None = None
+    timeout_s: float = 10.0
+    batch_size: int = 5000
+    gzip: bool = True
+
+
+class Settings(BaseSettings):
+    """All of rfwatch's configuration."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="RFWATCH_",
+        env_nested_delimiter="__",
+        extra="ignore",
+    )
+
+    home: Path = Field(default=Path("./var"), description="folder of the embedded stores")
+    timeseries_backend: Literal["embedded", "influx"] = "embedded"
+    influx: InfluxSettings = Field(default_factory=InfluxSettings)
+    db_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default sqlite:///<home>/rfwatch.db"
+    )
+
+    @property
+    def database_url(self) -> str:
+        """The relational DB URL, defaulting to a SQLite file in the home folder."""
+        if self.db_url:
+            return self.db_url
+        return f"sqlite:///{(self.home / 'rfwatch.db').resolve()}"
+
+    @property
+    def embedded_timeseries_path(self) -> Path:
+        return self.home / "timeseries.sqlite"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_path = Path(os.environ.get("RFWATCH_CONFIG", "rfwatch.toml"))
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        if toml_path.is_file():
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=toml_path))
+        return tuple(sources)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings once (composition root); ``overrides`` win over everything."""
+    return Settings(**overrides)  # type: ignore[arg-type]

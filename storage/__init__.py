@@ -1,0 +1,1 @@
+"""storage package (see docs/ARCHITECTURE.md)."""
