@@ -102,7 +102,9 @@ class Spectrum:
     ``f_start_hz + i * f_step_hz``, in ``power_unit`` (per bin, measured with a
     resolution bandwidth ``rbw_hz`` = the window's ENBW in Hz). A wideband sweep is
     one ``Spectrum`` stitched from many hops; ``hop_t_ns`` then keeps each hop's
-    (first bin index, start time) so every bin has a coherent timestamp.
+    (first bin index, start time) so every bin has a coherent timestamp, and
+    ``interpolated_bins`` lists the bins filled in from their neighbours (each hop's
+    DC bin) so that nothing downstream mistakes them for a measurement.
     """
 
     f_start_hz: float
@@ -118,6 +120,8 @@ class Spectrum:
     window: str = "hann"
     hop_t_ns: tuple[tuple[int, int], ...] = ()
     overload: bool = False
+    # Bins whose value was interpolated, not measured (a sweep's DC bins).
+    interpolated_bins: tuple[int, ...] = ()
 
     @property
     def calibrated(self) -> bool:

@@ -1,9 +1,193 @@
-"""CLI commands of this area (registered on the root app by ``register``)."""
+"""``rfwatch analyze FILE``: one recording or survey file in, emissions out.
+
+SigMF recordings, raw ``.cu8``/``.cs8``/``.cf32`` IQ (with ``--rate`` and ``--freq``)
+and rtl_power / hackrf_sweep survey CSVs. People get a table; ``--json`` prints
+exactly::
+
+    {"source": str, "power_unit": "dBFS" | "dBm", "f_start_hz": float,
+     "f_stop_hz": float, "rbw_hz": float,
+     "emissions": [{"f_hz": float, "bw_99_hz": float, "bw_26db_hz": float,
+                    "power": float, "peak_power": float, "snr_db": float,
+                    "t_first": str, "t_last": str}]}
+
+``power`` is the emission's integrated power in ``power_unit``; times are ISO 8601
+UTC with ``Z``. An SNR that cannot be known (no noise visible in the span) is
+``null``.
+
+:func:`run_analysis` and :func:`analysis_json` are the reusable wiring (``rfwatch
+check`` calls them too).
+"""
 
 from __future__ import annotations
 
+import json
+import math
+from datetime import UTC, datetime
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dsp.pipeline import AnalysisResult, analyze_iq, analyze_survey
+from firmware_bridge.units import parse_hz
+
+__all__ = ["run_analysis", "analysis_json", "register"]
+
+#: x of the x-dB bandwidth reported as ``bw_26db_hz``.
+_X_DB = 26.0
+
+
+def run_analysis(
+    path: Path,
+    *,
+    rate_hz: float | None = None,
+    f_center_hz: float | None = None,
+    threshold_db: float | None = None,
+) -> AnalysisResult:
+    """Load a recording or survey file and analyse it.
+
+    Parameters
+    ----------
+    path:
+        SigMF (``.sigmf-meta``/``.sigmf-data``), raw IQ (``.cu8``, ``.cs8``, ``.cf32``...)
+        or survey CSV.
+    rate_hz, f_center_hz:
+        Sample rate and tuned centre in Hz, needed for raw IQ.
+    threshold_db:
+        Detection threshold in dB over the noise floor (default: from the number
+        of averages, see :func:`dsp.detect.default_threshold_db`).
+
+    Raises
+    ------
+    dsp.errors.InputFormatError
+        The file cannot be read (the message names the file and what is wrong).
+    """
+    from firmware_bridge.recordings import load_recording
+
+    rec = load_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz)
+    if hasattr(rec, "spectra"):
+        return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
+    return analyze_iq(
+        rec.samples,
+        sample_rate_hz=rec.sample_rate_hz,
+        f_center_hz=rec.f_center_hz,
+        t_start_ns=rec.t_start_ns,
+        threshold_db=threshold_db,
+        x_db=_X_DB,
+        overload=rec.overload,
+        receiver_id=rec.receiver_id,
+    )
+
+
+def _iso_utc(t_ns: int) -> str:
+    """UTC ns since the epoch -> ``2018-11-18T12:31:45.000000Z``."""
+    t = datetime.fromtimestamp(t_ns // 1_000_000_000, UTC).replace(
+        microsecond=(t_ns % 1_000_000_000) // 1000
+    )
+    return t.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _num(value: float) -> float | None:
+    """A float for JSON, ``None`` where it is not finite (JSON has no NaN)."""
+    return float(value) if math.isfinite(value) else None
+
+
+def analysis_json(result: AnalysisResult, *, source: str) -> dict:
+    """The ``--json`` document of an analysis (shape in the module docstring)."""
+    s = result.spectrum
+    return {
+        "source": source,
+        "power_unit": s.power_unit,
+        "f_start_hz": float(s.f_start_hz),
+        "f_stop_hz": float(s.f_stop_hz),
+        "rbw_hz": float(s.rbw_hz),
+        "emissions": [
+            {
+                "f_hz": float(e.f_hz),
+                "bw_99_hz": float(e.bw_99_hz),
+                "bw_26db_hz": float(e.bw_xdb_hz),
+                "power": _num(e.power_db),
+                "peak_power": _num(e.peak_power_db),
+                "snr_db": _num(e.snr_db),
+                "t_first": _iso_utc(e.t_first_ns),
+                "t_last": _iso_utc(e.t_last_ns),
+            }
+            for e in result.emissions
+        ],
+    }
+
+
+def _table(result: AnalysisResult, source: str) -> Table:
+    unit = result.spectrum.power_unit
+    table = Table(title=f"Phát xạ / Emissions — {source}")
+    for header in (
+        "Tần số/Freq (MHz)",
+        "BW 99% (kHz)",
+        "BW −26dB (kHz)",
+        f"Công suất/Power ({unit})",
+        f"Đỉnh/Peak ({unit})",
+        "SNR (dB)",
+        "Đầu/First (UTC)",
+        "Cuối/Last (UTC)",
+    ):
+        table.add_column(header, justify="right")
+    for e in result.emissions:
+        table.add_row(
+            f"{e.f_hz / 1e6:.5f}",
+            f"{e.bw_99_hz / 1e3:.2f}",
+            f"{e.bw_xdb_hz / 1e3:.2f}",
+            f"{e.power_db:.1f}",
+            f"{e.peak_power_db:.1f}",
+            f"{e.snr_db:.1f}" if math.isfinite(e.snr_db) else "—",
+            _iso_utc(e.t_first_ns)[:19],
+            _iso_utc(e.t_last_ns)[:19],
+        )
+    return table
+
+
+def analyze(
+    file: Path = typer.Argument(..., help="Tệp ghi / recording or survey file."),
+    rate: str | None = typer.Option(
+        None, "--rate", help="Tốc độ lấy mẫu / sample rate for raw IQ (e.g. 2.4M, 250k)."
+    ),
+    freq: str | None = typer.Option(
+        None, "--freq", help="Tần số trung tâm / centre frequency for raw IQ (e.g. 433.92M)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON for machines."),
+    threshold_db: float | None = typer.Option(
+        None, "--threshold-db",
+        help="Ngưỡng phát hiện trên nền nhiễu / detection threshold over the noise floor (dB).",
+    ),
+) -> None:
+    """Phân tích tệp ghi / find and measure the emissions in a recording or survey file."""
+    rate_hz = parse_hz(rate, field="rate") if rate is not None else None
+    f_center_hz = parse_hz(freq, field="freq") if freq is not None else None
+    if threshold_db is not None and not (math.isfinite(threshold_db) and threshold_db > 0):
+        raise typer.BadParameter("phải > 0 / must be > 0", param_hint="--threshold-db")
+    err = Console(stderr=True)
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=err, transient=True,
+                  disable=as_json or not err.is_terminal) as progress:
+        progress.add_task(f"Đang phân tích / analysing {file.name}", total=None)
+        result = run_analysis(file, rate_hz=rate_hz, f_center_hz=f_center_hz,
+                              threshold_db=threshold_db)
+    if as_json:
+        typer.echo(json.dumps(analysis_json(result, source=str(file)), ensure_ascii=False))
+        return
+    console = Console()
+    console.print(_table(result, str(file)))
+    s = result.spectrum
+    console.print(
+        f"{len(result.emissions)} phát xạ / emissions; "
+        f"{sum(1 for _, r in result.rejected if r != 'low_snr')} nhiễu máy thu bị loại / "
+        f"receiver artefacts rejected; RBW {s.rbw_hz:.0f} Hz; "
+        f"{s.f_start_hz / 1e6:.4f}–{s.f_stop_hz / 1e6:.4f} MHz",
+        highlight=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to the root app."""
+    """Add ``rfwatch analyze`` to the root app."""
+    app.command("analyze")(analyze)

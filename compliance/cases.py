@@ -1,0 +1,384 @@
+"""Violation cases: findings about one emitter folded into one case, its lifecycle,
+assignee, evidence and append-only history.
+
+Folding (``tolerances.yaml`` ``cases:``): the findings of one emission go to an
+existing case when the case has the same emitter class (and the same licence or
+foreign station), its frequency is within ``max(fold_min_hz, fold_bw_fraction x
+bandwidth)`` of the emission, and the sighting falls within ``fold_window_s`` of the
+case's first/last sighting; the case must be open, or dismissed as ``known`` or
+``foreign_coordinated`` (such a case keeps absorbing the emitter silently instead of
+raising a new one). Otherwise a new case opens. So one emitter heard at several
+stations, or on and off over days, is one case.
+
+The lifecycle is :mod:`compliance.lifecycle`; the database refuses illegal moves too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import time
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from compliance.lifecycle import OPEN_STATUSES, check_transition
+from compliance.models import (
+    EVIDENCE_KINDS,
+    Case,
+    CaseHistory,
+    Evidence,
+    FindingRow,
+    LicenceRow,
+)
+from compliance.reference import ReferenceData, load_reference_data
+from compliance.rules import Finding
+from dsp.errors import ComplianceError, StorageError
+
+__all__ = ["CaseService", "case_summary", "ns_to_iso", "sha256_file"]
+
+_SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+#: Dismissed cases with these reasons keep absorbing their emitter.
+_ABSORBING_REASONS = ("known", "foreign_coordinated")
+
+
+def ns_to_iso(t_ns: int) -> str:
+    """UTC ISO 8601 with ``Z`` (microsecond precision) of integer nanoseconds."""
+    stamp = dt.datetime.fromtimestamp(t_ns // 1_000_000_000, tz=dt.UTC).replace(
+        microsecond=(t_ns % 1_000_000_000) // 1000
+    )
+    return stamp.isoformat().replace("+00:00", "Z")
+
+
+def sha256_file(path: Path) -> tuple[str, int]:
+    """SHA-256 (hex) and size in bytes of a file, read in 1 MiB chunks."""
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def case_summary(case: Case) -> dict[str, object]:
+    """A JSON-ready summary of a case (what ``rfwatch cases list --json`` prints)."""
+    return {
+        "id": case.id,
+        "status": case.status,
+        "dismiss_reason": case.dismiss_reason,
+        "class": case.emitter_class,
+        "f_hz": case.f_hz,
+        "bw_hz": case.bw_hz,
+        "licence_id": case.licence_id,
+        "foreign_id": case.foreign_id,
+        "severity": case.severity,
+        "assignee": case.assignee,
+        "first_seen": ns_to_iso(case.first_seen_ns),
+        "last_seen": ns_to_iso(case.last_seen_ns),
+        "finding_kinds": case.finding_kinds,
+        "stations": case.stations,
+        "n_findings": len(case.findings),
+    }
+
+
+class CaseService:
+    """Cases in the relational database.
+
+    Parameters
+    ----------
+    session_factory:
+        From :func:`storage.db.make_session_factory`; the schema must be at
+        ``0002_compliance`` or later (``storage.migrations.upgrade``).
+    reference:
+        The reference data (folding parameters); loaded from the package by default.
+    clock:
+        Returns the current UTC time in integer ns (for history and ``updated_ns``).
+    """
+
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        *,
+        reference: ReferenceData | None = None,
+        clock: Callable[[], int] = time.time_ns,
+    ) -> None:
+        self._sessions = session_factory
+        self._reference = reference if reference is not None else load_reference_data()
+        self._clock = clock
+
+    # -- folding ---------------------------------------------------------------
+
+    def record_findings(
+        self, findings: Sequence[Finding], station_id: str, t_ns: int, *, actor: str = "system"
+    ) -> list[Case]:
+        """Fold findings from one station's measurement at ``t_ns`` into cases.
+
+        Findings of the same emission go to the same case. Returns the cases that
+        were created or updated (each once, in order of first touch).
+
+        Raises
+        ------
+        StorageError
+            When the database refuses the write (nothing is written then).
+        """
+        by_emission: dict[int, list[Finding]] = {}
+        for finding in findings:
+            by_emission.setdefault(id(finding.emission), []).append(finding)
+        touched: dict[str, Case] = {}
+        try:
+            with self._sessions.begin() as session:
+                for group in by_emission.values():
+                    case = self._fold(session, group, station_id, t_ns, actor)
+                    session.flush()
+                    touched.setdefault(case.id, case)
+                for case in touched.values():
+                    session.refresh(case)
+        except SQLAlchemyError as err:
+            raise StorageError(f"không ghi được vụ việc / cannot record cases: {err}") from err
+        return list(touched.values())
+
+    def _match(self, session: Session, first: Finding, t_ns: int) -> Case | None:
+        folding = self._reference.tolerances.cases
+        e = first.emission
+        window_ns = int(folding.fold_window_s * 1e9)
+        stmt = select(Case).where(
+            Case.emitter_class == first.emitter_class,
+            Case.first_seen_ns <= t_ns + window_ns,
+            Case.last_seen_ns >= t_ns - window_ns,
+        )
+        best: tuple[float, Case] | None = None
+        for case in session.scalars(stmt):
+            if case.status not in OPEN_STATUSES and not (
+                case.status == "dismissed" and case.dismiss_reason in _ABSORBING_REASONS
+            ):
+                continue
+            ref = case.licence_id if first.emitter_class == "licensed" else case.foreign_id
+            if first.emitter_class in ("licensed", "foreign") and ref != first.licence_id:
+                continue
+            reach = max(folding.fold_min_hz, folding.fold_bw_fraction * max(case.bw_hz, e.bw_99_hz))
+            offset = abs(case.f_hz - e.f_hz)
+            if offset <= reach and (best is None or offset < best[0]):
+                best = (offset, case)
+        return best[1] if best else None
+
+    def _fold(self, session: Session, group: list[Finding], station_id: str, t_ns: int,
+              actor: str) -> Case:
+        first = group[0]
+        e = first.emission
+        now = self._clock()
+        severity = max((f.severity for f in group), key=lambda s: _SEVERITY_RANK[s])
+        case = self._match(session, first, t_ns)
+        if case is None:
+            stamp = dt.datetime.fromtimestamp(t_ns / 1e9, tz=dt.UTC).strftime("%Y%m%d")
+            licence_id = first.licence_id if first.emitter_class == "licensed" else None
+            if licence_id is not None and session.get(LicenceRow, licence_id) is None:
+                licence_id = None  # checked against a file, not the DB registry
+            case = Case(
+                id=f"C{stamp}-{uuid.uuid4().hex[:8].upper()}",
+                status="new",
+                emitter_class=first.emitter_class,
+                f_hz=e.f_hz,
+                bw_hz=e.bw_99_hz,
+                licence_id=licence_id,
+                foreign_id=first.licence_id if first.emitter_class == "foreign" else None,
+                severity=severity,
+                first_seen_ns=t_ns,
+                last_seen_ns=t_ns,
+                created_ns=now,
+                updated_ns=now,
+            )
+            session.add(case)
+            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="created",
+                                    to_status="new",
+                                    detail=f"{first.emitter_class} emission at {e.f_hz:.0f} Hz "
+                                    f"seen by {station_id}"))
+        else:
+            case.first_seen_ns = min(case.first_seen_ns, t_ns)
+            case.last_seen_ns = max(case.last_seen_ns, t_ns)
+            case.bw_hz = max(case.bw_hz, e.bw_99_hz)
+            if _SEVERITY_RANK[severity] > _SEVERITY_RANK[case.severity]:
+                case.severity = severity
+            case.updated_ns = now
+        repeat_ns = int(self._reference.tolerances.cases.finding_repeat_s * 1e9)
+        stored = []
+        for f in group:
+            recent = any(
+                r.kind == f.kind and r.station_id == station_id and abs(r.t_ns - t_ns) < repeat_ns
+                for r in case.findings
+            )
+            if recent:
+                continue
+            case.findings.append(FindingRow(
+                kind=f.kind, station_id=station_id, t_ns=t_ns, f_hz=f.f_hz,
+                bw_hz=f.emission.bw_99_hz, measured=f.measured, permitted=f.permitted,
+                unit=f.unit, severity=f.severity, legal_basis=f.legal_basis,
+                licence_id=f.licence_id, detail=f.detail,
+            ))
+            stored.append(f.kind)
+        if stored:
+            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="finding_added",
+                                    detail=f"{', '.join(stored)} from {station_id} at "
+                                    f"{ns_to_iso(t_ns)}"))
+        return case
+
+    # -- reading -----------------------------------------------------------------
+
+    def list_cases(self, status: str | None = None) -> list[Case]:
+        """All cases (optionally of one status), newest sighting first."""
+        with self._sessions() as session:
+            stmt = select(Case).order_by(Case.last_seen_ns.desc(), Case.id)
+            if status is not None:
+                stmt = stmt.where(Case.status == status)
+            return list(session.scalars(stmt))
+
+    def get(self, case_id: str) -> Case:
+        """One case with its findings, history and evidence.
+
+        Raises
+        ------
+        ComplianceError
+            When there is no such case.
+        """
+        with self._sessions() as session:
+            return self._get(session, case_id)
+
+    @staticmethod
+    def _get(session: Session, case_id: str) -> Case:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise ComplianceError(f"không có vụ việc / no case {case_id!r}")
+        return case
+
+    # -- changing ------------------------------------------------------------------
+
+    def _change(self, case_id: str, change: Callable[[Session, Case, int], None]) -> Case:
+        try:
+            with self._sessions.begin() as session:
+                case = self._get(session, case_id)
+                change(session, case, self._clock())
+                session.flush()
+                session.refresh(case)
+                return case
+        except IntegrityError as err:
+            raise ComplianceError(
+                f"CSDL từ chối thay đổi / the database refused the change to {case_id}: "
+                f"{str(err.orig).splitlines()[0]}"
+            ) from err
+        except SQLAlchemyError as err:
+            raise StorageError(f"không ghi được vụ việc / cannot update case: {err}") from err
+
+    def assign(self, case_id: str, assignee: str, *, actor: str, reason: str = "") -> Case:
+        """Assign a case to ``assignee`` (a user name), recorded in the history."""
+        if not assignee.strip():
+            raise ComplianceError("cần người được giao / assignee must not be empty")
+
+        def change(session: Session, case: Case, now: int) -> None:
+            before = case.assignee
+            case.assignee = assignee
+            case.updated_ns = now
+            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="assigned",
+                                    detail=f"{before or '-'} -> {assignee}"
+                                    + (f": {reason}" if reason else "")))
+
+        return self._change(case_id, change)
+
+    def transition(
+        self,
+        case_id: str,
+        to_status: str,
+        *,
+        actor: str,
+        reason: str,
+        dismiss_reason: str | None = None,
+    ) -> Case:
+        """Move a case along its lifecycle, recording who, when and why.
+
+        Raises
+        ------
+        ComplianceError
+            For an illegal transition, a dismissal without a valid reason, or an
+            empty ``reason``; nothing is changed then.
+        """
+        if not reason.strip():
+            raise ComplianceError("cần lý do / a reason (why) is required")
+
+        def change(session: Session, case: Case, now: int) -> None:
+            check_transition(case.status, to_status, dismiss_reason)
+            before = case.status
+            case.dismiss_reason = dismiss_reason
+            case.status = to_status
+            case.updated_ns = now
+            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="transition",
+                                    from_status=before, to_status=to_status,
+                                    detail=reason + (f" [{dismiss_reason}]"
+                                                     if dismiss_reason else "")))
+
+        return self._change(case_id, change)
+
+    def add_note(self, case_id: str, text: str, *, actor: str) -> Case:
+        """Append a free-text note to the history."""
+
+        def change(session: Session, case: Case, now: int) -> None:
+            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="note", detail=text))
+
+        return self._change(case_id, change)
+
+    def add_evidence(
+        self,
+        case_id: str,
+        kind: str,
+        uri: str | Path,
+        *,
+        actor: str,
+        sha256: str | None = None,
+        note: str = "",
+    ) -> Evidence:
+        """Attach evidence to a case with its SHA-256 checksum.
+
+        A local file is hashed here (and must match ``sha256`` when that is given);
+        for anything else (a URL) ``sha256`` is required.
+
+        Raises
+        ------
+        ComplianceError
+            Unknown kind, missing checksum, or a checksum that does not match the file.
+        """
+        if kind not in EVIDENCE_KINDS:
+            raise ComplianceError(f"loại chứng cứ không hợp lệ / evidence kind {kind!r} not one "
+                                  f"of {', '.join(EVIDENCE_KINDS)}")
+        path = Path(uri)
+        size: int | None = None
+        if path.is_file():
+            digest, size = sha256_file(path)
+            if sha256 is not None and sha256.lower() != digest:
+                raise ComplianceError(f"tổng kiểm không khớp / checksum mismatch for {path}: "
+                                      f"file {digest}, given {sha256}")
+            sha256, where = digest, str(path.resolve())
+        else:
+            if sha256 is None or len(sha256) != 64:
+                raise ComplianceError(f"không có tệp {uri}; cần sha256 / no local file {uri}: "
+                                      "a 64-hex-digit sha256 is required")
+            where = str(uri)
+        added: list[Evidence] = []
+
+        def change(session: Session, case: Case, now: int) -> None:
+            evidence = Evidence(case=case, kind=kind, uri=where, sha256=sha256.lower(),
+                                size_bytes=size, added_by=actor, added_ns=now, note=note)
+            session.add(evidence)
+            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="evidence_added",
+                                    detail=f"{kind} {where} sha256={sha256.lower()}"))
+            added.append(evidence)
+
+        self._change(case_id, change)
+        return added[0]
+
+    @staticmethod
+    def verify_evidence(evidence: Evidence) -> bool:
+        """True when the evidence file is present and still has its recorded checksum."""
+        path = Path(evidence.uri)
+        return path.is_file() and sha256_file(path)[0] == evidence.sha256

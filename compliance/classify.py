@@ -1,0 +1,159 @@
+"""Classify each emission against the registry: licensed, foreign, exempt or unknown.
+
+Order of precedence: a matching licence wins over a foreign station, which wins over
+a licence-exempt band; anything else is ``unknown``.
+
+Matching (what must hold up in practice)
+----------------------------------------
+- A licence (or foreign station) is a *candidate* when the emission's centre lies
+  within ``match_window_factor`` x its necessary bandwidth of the assigned frequency
+  (``tolerances.yaml``), so an off-frequency transmitter is still recognised as that
+  licensee (and gets ``frequency_out_of_tolerance``) rather than as unlicensed.
+- Several candidates (frequency reuse, neighbouring channels): first those whose
+  assigned frequency is within tolerance of the measurement, then the nearest to the
+  monitoring site (haversine; the site is the receiving station), then the one in
+  force on the day, then the closest in frequency.
+- An emission straddling two channels is matched to the nearer licence by the same
+  order and then fails its tolerance; ``off_channel_raster`` names both channels.
+- Nothing here depends on the emission being continuous: an intermittent emitter is
+  matched each time it is seen; the cases fold the sightings into one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+from compliance.propagation import haversine_km
+from compliance.records import ForeignStation, Licence
+from compliance.reference import ExemptBand, ReferenceData
+from compliance.registry import Registry
+from dsp.types import Emission, GeoPosition
+
+__all__ = [
+    "EmitterClass",
+    "Classification",
+    "classify",
+    "emission_date",
+    "frequency_uncertainty_hz",
+]
+
+EmitterClass = Literal["licensed", "foreign", "exempt", "unknown"]
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """How one emission was classified, and against what."""
+
+    emission: Emission
+    emitter_class: EmitterClass
+    licence: Licence | None = None
+    foreign: ForeignStation | None = None
+    exempt_band: ExemptBand | None = None
+    distance_km: float | None = None
+
+    @property
+    def licence_id(self) -> str | None:
+        """The licence id (or the foreign station's id), if matched."""
+        if self.licence is not None:
+            return self.licence.licence_id
+        if self.foreign is not None:
+            return self.foreign.licence_id
+        return None
+
+
+def emission_date(emission: Emission) -> dt.date:
+    """The UTC date of the emission's first sighting."""
+    return dt.datetime.fromtimestamp(emission.t_first_ns / 1e9, tz=dt.UTC).date()
+
+
+def frequency_uncertainty_hz(emission: Emission, reference: ReferenceData) -> float:
+    """The measurement's own frequency uncertainty: one bin plus the receiver's ppm."""
+    ppm = reference.tolerances.measurement.receiver_uncertainty_ppm
+    return emission.f_resolution_hz + ppm * 1e-6 * emission.f_hz
+
+
+def _candidates(
+    emission: Emission,
+    stations: tuple[Licence, ...] | tuple[ForeignStation, ...],
+    reference: ReferenceData,
+    site: GeoPosition | None,
+    on: dt.date,
+) -> list[tuple[Licence | ForeignStation, float | None]]:
+    factor = reference.tolerances.measurement.match_window_factor
+    uncertainty = frequency_uncertainty_hz(emission, reference)
+    scored = []
+    for station in stations:
+        offset = abs(emission.f_hz - station.f_hz)
+        if offset > factor * station.necessary_bw_hz + uncertainty:
+            continue
+        tolerance = reference.tolerances.tolerance_hz(station.service, station.f_hz)
+        distance = (
+            haversine_km(site, station.position)
+            if site is not None and station.position is not None
+            else None
+        )
+        in_force = station.in_force(on) if isinstance(station, Licence) else True
+        key = (
+            offset > tolerance + uncertainty,
+            distance if distance is not None else float("inf"),
+            not in_force,
+            offset,
+        )
+        scored.append((key, station, distance))
+    scored.sort(key=lambda item: item[0])
+    return [(station, distance) for _key, station, distance in scored]
+
+
+def _exempt_band(emission: Emission, reference: ReferenceData) -> ExemptBand | None:
+    calibrated = emission.e_dbuv_m is not None or emission.power_unit == "dBm"
+    slack = emission.f_resolution_hz
+    for band in reference.exempt.bands:
+        if not calibrated and not band.classify_without_calibration:
+            continue
+        if emission.f_low_hz >= band.f_low_hz - slack and emission.f_high_hz <= (
+            band.f_high_hz + slack
+        ):
+            return band
+    return None
+
+
+def classify(
+    emission: Emission,
+    registry: Registry,
+    reference: ReferenceData,
+    *,
+    site: GeoPosition | None = None,
+    on: dt.date | None = None,
+) -> Classification:
+    """Classify one emission (see the module notes for the matching order).
+
+    Parameters
+    ----------
+    emission:
+        The emission as measured (``f_hz``, ``bw_99_hz`` in Hz).
+    registry:
+        Licences and foreign stations.
+    reference:
+        Tolerances, exempt bands and the rest (:func:`~compliance.reference.load_reference_data`).
+    site:
+        Position of the monitoring site, used to choose between licences.
+    on:
+        The date the licence must be in force; default the emission's UTC date.
+    """
+    day = on or emission_date(emission)
+    licensed = _candidates(emission, registry.licences, reference, site, day)
+    if licensed:
+        licence, distance = licensed[0]
+        assert isinstance(licence, Licence)
+        return Classification(emission, "licensed", licence=licence, distance_km=distance)
+    foreign = _candidates(emission, registry.foreign, reference, site, day)
+    if foreign:
+        station, distance = foreign[0]
+        assert isinstance(station, ForeignStation)
+        return Classification(emission, "foreign", foreign=station, distance_km=distance)
+    band = _exempt_band(emission, reference)
+    if band is not None:
+        return Classification(emission, "exempt", exempt_band=band)
+    return Classification(emission, "unknown")

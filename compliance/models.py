@@ -1,0 +1,255 @@
+"""ORM classes of compliance: licences, foreign stations, cases, their findings,
+evidence and append-only history.
+
+The schema is created by the Alembic revision ``0002_compliance``
+(``storage/migrations/versions``), which also installs the database-side guards:
+CHECK constraints on every enumerated column and triggers that refuse illegal case
+transitions and any UPDATE/DELETE of ``case_history``. The same guards are enforced
+here in code (``@validates`` and mapper events) so a mistake fails early with a
+:class:`~dsp.errors.ComplianceError`.
+
+Times are UTC integer nanoseconds (``*_ns``), as everywhere in rfwatch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    event,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
+
+from compliance.lifecycle import (
+    CASE_STATUSES,
+    DISMISS_REASONS,
+    EMITTER_CLASSES,
+    check_transition,
+)
+from compliance.reference import FINDING_KINDS
+from compliance.services import SERVICES
+from dsp.errors import ComplianceError
+from storage.db import Base
+
+__all__ = [
+    "LicenceRow",
+    "ForeignStationRow",
+    "Case",
+    "CaseHistory",
+    "FindingRow",
+    "Evidence",
+    "EVIDENCE_KINDS",
+    "HISTORY_ACTIONS",
+]
+
+EVIDENCE_KINDS = ("spectrum", "sigmf", "field_measurement", "photo")
+HISTORY_ACTIONS = (
+    "created",
+    "finding_added",
+    "assigned",
+    "transition",
+    "evidence_added",
+    "note",
+)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class LicenceRow(Base):
+    """A licence in the registry (see :class:`compliance.records.Licence`)."""
+
+    __tablename__ = "licences"
+    __table_args__ = (
+        CheckConstraint(_in("service", SERVICES), name="service"),
+        CheckConstraint(_in("status", ("valid", "suspended", "revoked")), name="status"),
+        CheckConstraint("f_hz > 0", name="f_hz"),
+        CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="validity"),
+    )
+
+    licence_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    licensee: Mapped[str] = mapped_column(String(200))
+    station_name: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(32))
+    f_hz: Mapped[float] = mapped_column(Float)
+    emission: Mapped[str] = mapped_column(String(16))
+    erp_w: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    antenna_height_m: Mapped[float | None] = mapped_column(Float)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16))
+
+
+class ForeignStationRow(Base):
+    """A neighbouring country's station (see :class:`compliance.records.ForeignStation`)."""
+
+    __tablename__ = "foreign_stations"
+    __table_args__ = (
+        CheckConstraint(_in("service", SERVICES), name="service"),
+        CheckConstraint("f_hz > 0", name="f_hz"),
+    )
+
+    licence_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    station_name: Mapped[str] = mapped_column(String(200))
+    service: Mapped[str] = mapped_column(String(32))
+    f_hz: Mapped[float] = mapped_column(Float)
+    emission: Mapped[str] = mapped_column(String(16))
+    erp_w: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    antenna_height_m: Mapped[float | None] = mapped_column(Float)
+    country: Mapped[str] = mapped_column(String(64))
+
+
+class Case(Base):
+    """A violation case: the findings about one emitter and their handling."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint(_in("status", CASE_STATUSES), name="status"),
+        CheckConstraint(_in("emitter_class", EMITTER_CLASSES), name="emitter_class"),
+        CheckConstraint(
+            f"(status = 'dismissed' AND {_in('dismiss_reason', DISMISS_REASONS)}) OR "
+            "(status <> 'dismissed' AND dismiss_reason IS NULL)",
+            name="dismiss_reason",
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)
+    dismiss_reason: Mapped[str | None] = mapped_column(String(32))
+    emitter_class: Mapped[str] = mapped_column(String(16))
+    f_hz: Mapped[float] = mapped_column(Float, index=True)
+    bw_hz: Mapped[float] = mapped_column(Float)
+    licence_id: Mapped[str | None] = mapped_column(
+        String(64), ForeignKey("licences.licence_id", ondelete="SET NULL")
+    )
+    foreign_id: Mapped[str | None] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(8))
+    assignee: Mapped[str | None] = mapped_column(String(200))
+    first_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    last_seen_ns: Mapped[int] = mapped_column(BigInteger)
+    created_ns: Mapped[int] = mapped_column(BigInteger)
+    updated_ns: Mapped[int] = mapped_column(BigInteger)
+
+    findings: Mapped[list[FindingRow]] = relationship(
+        back_populates="case", lazy="selectin", order_by="FindingRow.id"
+    )
+    history: Mapped[list[CaseHistory]] = relationship(
+        back_populates="case", lazy="selectin", order_by="CaseHistory.id"
+    )
+    evidence: Mapped[list[Evidence]] = relationship(
+        back_populates="case", lazy="selectin", order_by="Evidence.id"
+    )
+
+    @validates("status")
+    def _guard_status(self, _key: str, value: str) -> str:
+        current = self.status
+        if current is None:
+            if value != "new":
+                raise ComplianceError(f"một vụ việc bắt đầu ở 'new' / a case starts as "
+                                      f"'new', not {value!r}")
+            return value
+        if value != current:
+            # The reason is checked by CaseService.transition and the CHECK constraint;
+            # here only the order of statuses.
+            check_transition(current, value, "known" if value == "dismissed" else None)
+        return value
+
+    @property
+    def stations(self) -> list[str]:
+        """The stations that reported findings in this case, sorted."""
+        return sorted({f.station_id for f in self.findings})
+
+    @property
+    def finding_kinds(self) -> list[str]:
+        """The distinct finding kinds of this case, sorted."""
+        return sorted({f.kind for f in self.findings})
+
+
+class FindingRow(Base):
+    """One finding (rule breach) stored in a case."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        CheckConstraint(_in("kind", FINDING_KINDS), name="kind"),
+        CheckConstraint(_in("severity", ("low", "medium", "high")), name="severity"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    station_id: Mapped[str] = mapped_column(String(64))
+    t_ns: Mapped[int] = mapped_column(BigInteger)
+    f_hz: Mapped[float] = mapped_column(Float)
+    bw_hz: Mapped[float] = mapped_column(Float)
+    measured: Mapped[float | None] = mapped_column(Float)
+    permitted: Mapped[float | None] = mapped_column(Float)
+    unit: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str] = mapped_column(String(8))
+    legal_basis: Mapped[str] = mapped_column(Text)
+    licence_id: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="findings")
+
+
+class CaseHistory(Base):
+    """One entry of a case's append-only history: who, when, what, why."""
+
+    __tablename__ = "case_history"
+    __table_args__ = (CheckConstraint(_in("action", HISTORY_ACTIONS), name="action"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    t_ns: Mapped[int] = mapped_column(BigInteger)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="history")
+
+
+class Evidence(Base):
+    """A piece of evidence: spectrum snapshot, SigMF recording, field measurement, photo."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (
+        CheckConstraint(_in("kind", EVIDENCE_KINDS), name="kind"),
+        CheckConstraint("length(sha256) = 64", name="sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    uri: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int | None] = mapped_column(BigInteger)
+    added_by: Mapped[str] = mapped_column(String(200))
+    added_ns: Mapped[int] = mapped_column(BigInteger)
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    case: Mapped[Case] = relationship(back_populates="evidence")
+
+
+def _refuse_history_change(_mapper: object, _conn: object, target: CaseHistory) -> None:
+    raise ComplianceError(
+        f"lịch sử vụ việc chỉ được thêm / case history is append-only (entry {target.id})"
+    )
+
+
+event.listen(CaseHistory, "before_update", _refuse_history_change)
+event.listen(CaseHistory, "before_delete", _refuse_history_change)

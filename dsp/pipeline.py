@@ -1,0 +1,453 @@
+"""From a spectrum, IQ samples or a survey to measured emissions, artefacts removed.
+
+The steps (DESIGN.md "the path of one measurement", step 3):
+
+1. noise floor per bin (:func:`dsp.noise.estimate_noise_floor`);
+2. CFAR detection, merge/split (:func:`dsp.detect.detect_emissions`);
+3. each candidate grown over its skirts and measured (:mod:`dsp.measure`);
+4. receiver artefacts rejected (:func:`dsp.artefacts.reject_artefacts`).
+
+:func:`analyze_iq` computes the Welch spectrum first, with an FFT size giving a
+1-2 kHz RBW, and re-measures narrow emissions (fewer than
+:data:`REFINE_MIN_BINS` bins in their 99 % bandwidth) on a finer spectrum of the
+same samples, so their bandwidths are not dominated by the window's own width.
+
+:func:`analyze_survey` analyses a sequence of spectra on one grid (the sweeps of a
+survey). Emissions are measured on the **average** of the sweeps (linear mean: the
+noise floor is steadiest and the powers are mean powers, as SM.1880 and SM.443
+intend), and the time each was seen (``t_first_ns``/``t_last_ns``) comes from
+detection in the individual sweeps. Emissions seen in some sweeps but lost in the
+average (intermittent ones) are reported from the sweep where they were strongest,
+flagged ``"intermittent"``. Where a whole stretch of the band is occupied so that no
+noise is visible (a 100 kHz rtl_power span inside a 200 kHz FM channel), emissions
+are found by their variability over time instead: noise averaged over ``K`` FFTs
+varies between sweeps by a relative variance of ``1/K``; a bin that varies many
+times more holds a signal. Those are flagged ``"no_noise_reference"``; their power is
+the total power in their bins and their SNR is unknown (NaN).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from dsp.artefacts import reject_artefacts
+from dsp.detect import default_threshold_db, detect_emissions, find_runs, smooth_db
+from dsp.measure import AntennaFactor, emission_extent, measure_emission
+from dsp.noise import estimate_noise_floor
+from dsp.types import Emission, Spectrum
+
+__all__ = [
+    "REFINE_MIN_BINS",
+    "REASON_LOW_SNR",
+    "AnalysisResult",
+    "analyze_spectrum",
+    "analyze_iq",
+    "analyze_survey",
+    "average_spectra",
+    "default_fft_size",
+    "tuned_centres",
+]
+
+#: Narrow emissions (99 % bandwidth under this many bins) are re-measured finer.
+REFINE_MIN_BINS = 40
+#: Reason given for candidates whose SNR in their own bandwidth is below the threshold.
+REASON_LOW_SNR = "low_snr"
+#: Target RBW of :func:`analyze_iq`'s first spectrum, Hz.
+_TARGET_RBW_HZ = 1500.0
+#: Fewest averages a spectrum of :func:`analyze_iq` may have.
+_MIN_AVERAGES = 16
+
+
+@dataclass(frozen=True)
+class AnalysisResult:
+    """What one analysis found.
+
+    Attributes
+    ----------
+    spectrum:
+        The spectrum analysed (for a survey, the average of the sweeps).
+    emissions:
+        Reported emissions, sorted by frequency.
+    rejected:
+        Receiver artefacts, each with its reason (``"dc_spike"``, ``"iq_image"``,
+        ``"overload_product"``).
+    noise_floor_db:
+        The noise floor per bin of ``spectrum``, same unit.
+    threshold_db:
+        The detection threshold used, dB over the floor.
+    """
+
+    spectrum: Spectrum
+    emissions: tuple[Emission, ...]
+    rejected: tuple[tuple[Emission, str], ...]
+    noise_floor_db: np.ndarray
+    threshold_db: float = float("nan")
+
+
+def tuned_centres(spectrum: Spectrum) -> tuple[float, ...]:
+    """LO frequencies a spectrum was most likely taken at.
+
+    One IQ spectrum (no ``hop_t_ns``) was tuned to its centre bin (``n_bins // 2`` of
+    the fftshifted grid). A stitched sweep was tuned to the middle of each hop.
+    """
+    n = spectrum.n_bins
+    if len(spectrum.hop_t_ns) <= 1:
+        return (spectrum.f_start_hz + (n // 2) * spectrum.f_step_hz,)
+    firsts = sorted(b for b, _ in spectrum.hop_t_ns)
+    ends = [*firsts[1:], n]
+    return tuple(spectrum.f_start_hz + (a + (b - a) // 2) * spectrum.f_step_hz
+                 for a, b in zip(firsts, ends, strict=True))
+
+
+def _measure_all(
+    spectrum: Spectrum,
+    floor: np.ndarray,
+    runs: Sequence[tuple[int, int]],
+    *,
+    x_db: float,
+    af_db_m: AntennaFactor | None,
+) -> list[Emission]:
+    excess = smooth_db(np.nan_to_num(spectrum.power_db, nan=-400.0), 3) - floor
+    finite = np.isfinite(spectrum.power_db)
+    out = []
+    for k, (a, b) in enumerate(runs):
+        lo = 0 if k == 0 else (runs[k - 1][1] + a) // 2
+        hi = spectrum.n_bins if k == len(runs) - 1 else (b + runs[k + 1][0] + 1) // 2
+        ea, eb = emission_extent(excess, a, b, lo_limit=lo, hi_limit=hi)
+        while not finite[ea]:
+            ea += 1
+        while not finite[eb - 1]:
+            eb -= 1
+        out.append(measure_emission(spectrum, floor, ea, eb, x_db=x_db, af_db_m=af_db_m))
+    return out
+
+
+def analyze_spectrum(
+    spectrum: Spectrum,
+    *,
+    threshold_db: float | None = None,
+    x_db: float = 26.0,
+    af_db_m: AntennaFactor | None = None,
+    tuned_centres_hz: Sequence[float] | None = None,
+) -> AnalysisResult:
+    """Find, measure and vet the emissions in one spectrum.
+
+    Parameters
+    ----------
+    spectrum:
+        The spectrum (NaN bins, e.g. gaps between sweep hops, are treated as missing).
+    threshold_db:
+        Detection threshold in dB over the local noise floor (default
+        :func:`dsp.detect.default_threshold_db` of ``spectrum.n_averages``: per-bin
+        false-alarm probability 1e-4, at least 3 dB).
+    x_db:
+        The x of the x-dB bandwidth, dB (default 26).
+    af_db_m:
+        Antenna factor, dB/m (number or function of frequency in Hz): field strength
+        for calibrated spectra.
+    tuned_centres_hz:
+        LO frequencies, for DC-spike and image rejection (default :func:`tuned_centres`).
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    if not isinstance(spectrum, Spectrum):
+        raise TypeError(f"spectrum must be a Spectrum, got {type(spectrum).__name__}")
+    if not (math.isfinite(x_db) and x_db > 0):
+        raise ValueError(f"x_db must be finite and > 0, got {x_db!r}")
+    if threshold_db is None:
+        threshold_db = default_threshold_db(max(1.0, float(spectrum.n_averages)))
+    elif not (math.isfinite(threshold_db) and threshold_db > 0):
+        raise ValueError(f"threshold_db must be finite and > 0, got {threshold_db!r}")
+    centres = tuned_centres(spectrum) if tuned_centres_hz is None else tuple(tuned_centres_hz)
+    floor = estimate_noise_floor(spectrum)
+    runs = detect_emissions(spectrum, floor, threshold_db=threshold_db)
+    ems = _measure_all(spectrum, floor, runs, x_db=x_db, af_db_m=af_db_m)
+    kept, rejected = reject_artefacts(ems, spectrum, tuned_centres_hz=centres)
+    # A candidate whose bins crossed the threshold but whose power, integrated over
+    # its own bandwidth, is not threshold_db above the noise there is a bump of the
+    # floor (ripple, a skirt), not an emission.
+    weak = tuple((e, REASON_LOW_SNR) for e in kept if not e.snr_db >= threshold_db)
+    kept = tuple(e for e in kept if e.snr_db >= threshold_db)
+    return AnalysisResult(spectrum, kept, rejected + weak, floor, float(threshold_db))
+
+
+def default_fft_size(sample_rate_hz: float, n_samples: int) -> int:
+    """FFT size for a ~1.5 kHz RBW: a power of two, 64 or more, leaving >= 16 averages.
+
+    Examples
+    --------
+    >>> default_fft_size(2.4e6, 2_400_000), default_fft_size(250e3, 262_144)
+    (2048, 256)
+    """
+    if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
+        raise ValueError(f"sample_rate_hz must be finite and > 0, got {sample_rate_hz!r}")
+    # Hann ENBW is 1.5 bins: bins of ~1 kHz give an RBW of ~1.5 kHz.
+    want = sample_rate_hz / (_TARGET_RBW_HZ / 1.5)
+    size = 2 ** max(6, int(round(math.log2(max(want, 1.0)))))
+    cap = max(64, 2 ** int(math.floor(math.log2(max(n_samples * 2 // (_MIN_AVERAGES + 1), 64)))))
+    return int(min(size, cap))
+
+
+def _refine(
+    result: AnalysisResult,
+    welch: Callable[[int], Spectrum],
+    n_samples: int,
+    *,
+    threshold_db: float | None,
+    x_db: float,
+    af_db_m: AntennaFactor | None,
+    centres: tuple[float, ...],
+) -> AnalysisResult:
+    """Re-measure narrow emissions on a finer spectrum of the same samples."""
+    step = result.spectrum.f_step_hz
+    narrow = [e for e in result.emissions if e.bw_99_hz < REFINE_MIN_BINS * step]
+    if not narrow:
+        return result
+    want = min(max(e.bw_99_hz, step) for e in narrow) / REFINE_MIN_BINS
+    size = result.spectrum.n_bins * 2 ** max(1, int(math.ceil(math.log2(step / want))))
+    cap = 2 ** int(math.floor(math.log2(max(n_samples * 2 // (_MIN_AVERAGES + 1), 2))))
+    size = min(size, cap, 1 << 18)
+    if size <= result.spectrum.n_bins:
+        return result
+    fine = analyze_spectrum(welch(size), threshold_db=threshold_db, x_db=x_db,
+                            af_db_m=af_db_m, tuned_centres_hz=centres)
+    out = []
+    for e in result.emissions:
+        if e.bw_99_hz >= REFINE_MIN_BINS * step:
+            out.append(e)
+            continue
+        lo, hi = e.f_low_hz - 2 * step, e.f_high_hz + 2 * step
+        match = [f for f in fine.emissions if lo <= f.f_hz <= hi]
+        out.append(match[0] if len(match) == 1 else e)
+    return dataclasses.replace(result, emissions=tuple(out))
+
+
+def analyze_iq(
+    samples: np.ndarray,
+    *,
+    sample_rate_hz: float,
+    f_center_hz: float,
+    t_start_ns: int = 0,
+    fft_size: int | None = None,
+    threshold_db: float | None = None,
+    x_db: float = 26.0,
+    af_db_m: AntennaFactor | None = None,
+    calibration_offset_db: float | None = None,
+    overload: bool = False,
+    station_id: str = "",
+    receiver_id: str = "",
+    refine: bool = True,
+) -> AnalysisResult:
+    """Analyse a block of IQ samples (uint8 interleaved or complex).
+
+    Parameters
+    ----------
+    samples:
+        ``uint8`` interleaved I/Q or complex samples (full scale 1.0).
+    sample_rate_hz, f_center_hz:
+        Complex sample rate and tuned RF centre, Hz.
+    t_start_ns:
+        UTC time of the first sample, ns.
+    fft_size:
+        FFT size (default :func:`default_fft_size`: about 1.5 kHz RBW).
+    threshold_db, x_db, af_db_m:
+        As for :func:`analyze_spectrum`.
+    calibration_offset_db:
+        dB from dBFS to dBm (``None``: results in dBFS).
+    overload:
+        The ADC clipped in these samples (enables overload-product rejection).
+    station_id, receiver_id:
+        Copied into the results.
+    refine:
+        Re-measure narrow emissions on a finer spectrum (see the module notes).
+
+    Returns
+    -------
+    AnalysisResult
+    """
+    from dsp.spectrum import welch_spectrum
+
+    samples = np.asarray(samples)
+    n_samples = samples.size // 2 if samples.dtype == np.uint8 else samples.size
+    if n_samples < 64:
+        raise ValueError(f"samples must hold at least 64 complex samples, got {n_samples}")
+    size = default_fft_size(sample_rate_hz, n_samples) if fft_size is None else fft_size
+
+    def welch(n: int) -> Spectrum:
+        return welch_spectrum(
+            samples, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz, fft_size=n,
+            t_start_ns=t_start_ns, station_id=station_id, receiver_id=receiver_id,
+            calibration_offset_db=calibration_offset_db, overload=overload,
+        )
+
+    centres = (float(f_center_hz),)
+    result = analyze_spectrum(welch(size), threshold_db=threshold_db, x_db=x_db,
+                              af_db_m=af_db_m, tuned_centres_hz=centres)
+    if refine:
+        result = _refine(result, welch, n_samples, threshold_db=threshold_db, x_db=x_db,
+                         af_db_m=af_db_m, centres=centres)
+    return result
+
+
+def _check_same_grid(spectra: Sequence[Spectrum]) -> None:
+    first = spectra[0]
+    for i, s in enumerate(spectra):
+        if not isinstance(s, Spectrum):
+            raise TypeError(f"spectra[{i}] is not a Spectrum: {type(s).__name__}")
+        if (s.n_bins != first.n_bins or s.power_unit != first.power_unit
+                or not math.isclose(s.f_start_hz, first.f_start_hz, abs_tol=1e-3)
+                or not math.isclose(s.f_step_hz, first.f_step_hz, rel_tol=1e-9)):
+            raise ValueError(
+                f"spectra[{i}] is not on the grid of spectra[0] (start, step, bins and "
+                "unit must match)"
+            )
+
+
+def average_spectra(spectra: Sequence[Spectrum]) -> Spectrum:
+    """Linear mean of spectra on one grid; ``n_averages`` adds up, times span them all.
+
+    A bin that is NaN (not measured) in some sweeps averages the others.
+    """
+    spectra = list(spectra)
+    if not spectra:
+        raise ValueError("spectra must not be empty")
+    _check_same_grid(spectra)
+    stack = np.stack([np.asarray(s.power_db, dtype=np.float64) for s in spectra])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins stay NaN
+        mean_lin = np.nanmean(10.0 ** (stack / 10.0), axis=0)
+    first = spectra[0]
+    return dataclasses.replace(
+        first,
+        power_db=(10.0 * np.log10(mean_lin)).astype(np.float32),
+        t_start_ns=min(s.t_start_ns for s in spectra),
+        t_end_ns=max(s.t_end_ns for s in spectra),
+        n_averages=int(sum(max(1, s.n_averages) for s in spectra)),
+        overload=any(s.overload for s in spectra),
+    )
+
+
+def _variability_runs(
+    spectra: Sequence[Spectrum], *, z: float = 8.0, ratio: float = 4.0
+) -> list[tuple[int, int]]:
+    """Bin runs whose power varies over time far more than averaged noise can.
+
+    Only returned when such bins make up at least half the span: then the band is
+    mostly occupied and the percentile floor is the signal itself.
+    """
+    n_t = len(spectra)
+    if n_t < 8:
+        return []
+    lin = 10.0 ** (np.stack([np.asarray(s.power_db, np.float64) for s in spectra]) / 10.0)
+    if not np.isfinite(lin).all():
+        return []
+    # Remove a common gain change between sweeps (AGC, temperature) first.
+    gain = np.median(lin, axis=1, keepdims=True)
+    lin = lin / (gain / gain.mean())
+    rel_var = lin.var(axis=0, ddof=1) / lin.mean(axis=0) ** 2
+    k = float(np.median([max(1, s.n_averages) for s in spectra]))
+    limit = (1.0 / k) * max(ratio, 1.0 + z * math.sqrt(2.0 / (n_t - 1)))
+    variable = rel_var > limit
+    if variable.mean() < 0.5:
+        return []
+    from scipy.ndimage import binary_closing
+
+    # bridge short gaps (a few steadier bins inside one occupied stretch)
+    variable = binary_closing(variable, iterations=2) | variable
+    n = lin.shape[1]
+    runs = find_runs(variable)
+    return [(int(a), int(b)) for a, b in runs if b - a >= max(3, n // 16)]
+
+
+def analyze_survey(
+    spectra: Sequence[Spectrum],
+    *,
+    threshold_db: float | None = None,
+    x_db: float = 26.0,
+    af_db_m: AntennaFactor | None = None,
+) -> AnalysisResult:
+    """Analyse the sweeps of a survey (see the module notes for the method).
+
+    Parameters
+    ----------
+    spectra:
+        Sweeps on one grid (same start, step, bins and unit), in time order.
+    threshold_db, x_db, af_db_m:
+        As for :func:`analyze_spectrum`.
+
+    Returns
+    -------
+    AnalysisResult
+        ``spectrum`` is the average of the sweeps; each emission's
+        ``t_first_ns``/``t_last_ns`` are the start of the first and the end of the
+        last sweep in which it was detected.
+    """
+    spectra = list(spectra)
+    if not spectra:
+        raise ValueError("spectra must not be empty")
+    avg = average_spectra(spectra)
+    centres = tuned_centres(avg)
+    result = analyze_spectrum(avg, threshold_db=threshold_db, x_db=x_db, af_db_m=af_db_m,
+                              tuned_centres_hz=centres)
+    f = avg.f_hz()
+    if len(spectra) == 1:
+        return result
+
+    per_sweep = [analyze_spectrum(s, threshold_db=threshold_db, x_db=x_db, af_db_m=af_db_m,
+                                  tuned_centres_hz=centres) for s in spectra]
+    emissions: list[Emission] = []
+    for e in result.emissions:
+        seen = [s for s, r in zip(spectra, per_sweep, strict=True)
+                if any(x.f_low_hz <= e.f_high_hz and x.f_high_hz >= e.f_low_hz
+                       for x in r.emissions)]
+        if seen:
+            e = dataclasses.replace(e, t_first_ns=min(s.t_start_ns for s in seen),
+                                    t_last_ns=max(s.t_end_ns for s in seen))
+        emissions.append(e)
+
+    # Intermittent: found in single sweeps but not in the average.
+    groups: list[list[tuple[Spectrum, Emission]]] = []
+    for s, r in zip(spectra, per_sweep, strict=True):
+        for x in r.emissions:
+            if any(x.f_low_hz <= e.f_high_hz and x.f_high_hz >= e.f_low_hz
+                   for e in result.emissions):
+                continue
+            for g in groups:
+                g_lo = min(y.f_low_hz for _, y in g)
+                g_hi = max(y.f_high_hz for _, y in g)
+                if x.f_low_hz <= g_hi and x.f_high_hz >= g_lo:
+                    g.append((s, x))
+                    break
+            else:
+                groups.append([(s, x)])
+    min_sweeps = 2 if len(spectra) >= 4 else 1  # one-sweep blips are likely noise
+    for g in groups:
+        if len({id(s) for s, _ in g}) < min_sweeps:
+            continue
+        best = max((x for _, x in g), key=lambda x: x.power_db)
+        emissions.append(dataclasses.replace(
+            best,
+            t_first_ns=min(s.t_start_ns for s, _ in g),
+            t_last_ns=max(s.t_end_ns for s, _ in g),
+            flags=(*best.flags, "intermittent"),
+        ))
+
+    # No noise visible: find occupied stretches by their variability over time.
+    for a, b in _variability_runs(spectra):
+        f_a, f_b = f[a] - avg.f_step_hz / 2, f[b - 1] + avg.f_step_hz / 2
+        emissions = [e for e in emissions if not f_a <= e.f_hz <= f_b]
+        no_floor = np.full(avg.n_bins, -np.inf)
+        e = measure_emission(avg, no_floor, a, b, x_db=x_db, af_db_m=af_db_m,
+                             flags=("no_noise_reference",))
+        emissions.append(dataclasses.replace(e, snr_db=float("nan"),
+                                             noise_floor_db=float("nan")))
+    emissions.sort(key=lambda e: e.f_hz)
+    return dataclasses.replace(result, emissions=tuple(emissions))

@@ -1,0 +1,60 @@
+"""ORM classes of the stations area: station tokens and the ingested-batch ledger.
+
+The tables are created by migration ``0003_stations``. The ``stations`` table itself
+comes from ``0001_foundation``; it is reached here through a lightweight Core table
+(:data:`STATIONS`) so this module does not own its mapping.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.db import Base
+
+__all__ = ["IngestedBatch", "STATIONS", "StationToken"]
+
+#: The foundation's ``stations`` table (columns used here only).
+STATIONS = sa.table(
+    "stations",
+    sa.column("id", sa.String),
+    sa.column("name", sa.String),
+    sa.column("kind", sa.String),
+    sa.column("lat_deg", sa.Float),
+    sa.column("lon_deg", sa.Float),
+    sa.column("alt_m", sa.Float),
+    sa.column("created_at", sa.DateTime(timezone=True)),
+)
+
+
+class StationToken(Base):
+    """A station's bearer token, stored only as its SHA-256 (tokens are 256-bit random,
+    so a fast hash is enough: there is nothing to brute-force)."""
+
+    __tablename__ = "station_tokens"
+
+    token_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    station_id: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    label: Mapped[str | None] = mapped_column(sa.String(200))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+
+class IngestedBatch(Base):
+    """Every batch the centre has taken in, by id: the duplicate filter."""
+
+    __tablename__ = "ingested_batches"
+
+    batch_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
+    station_id: Mapped[str] = mapped_column(
+        sa.String(64), sa.ForeignKey("stations.id", ondelete="CASCADE"), index=True
+    )
+    seq: Mapped[int] = mapped_column(sa.BigInteger)
+    created_t_ns: Mapped[int] = mapped_column(sa.BigInteger)
+    received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
+    n_items: Mapped[int] = mapped_column(sa.Integer)
+    thinned: Mapped[int] = mapped_column(sa.Integer, default=0)

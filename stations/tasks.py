@@ -1,0 +1,359 @@
+"""The station's measurement tasks: sweep, channel watch, occupancy, evidence capture.
+
+Each task is a callable ``task(receiver, ctx)`` run by the agent through the
+receiver's supervisor; it measures with ``dsp`` and hands typed items to
+``ctx.emit`` (the agent's sink). Tasks know nothing about storage or the network.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import math
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from dsp.pipeline import analyze_spectrum
+from dsp.spectrum import band_power_db, welch_spectrum
+from dsp.sweep import Hop, plan_sweep, stitch
+from dsp.types import Emission, GeoPosition, IQBlock, Spectrum
+from firmware_bridge.receiver import Receiver
+from stations.batch import (
+    ChannelPowerItem,
+    EmissionItem,
+    EvidenceItem,
+    Item,
+    OccupancyItem,
+    PositionTag,
+    SpectrumItem,
+)
+from stations.config import (
+    ChannelWatchTask,
+    EvidenceTask,
+    OccupancyTask,
+    ReceiverConfig,
+    SweepTask,
+)
+from stations.health import ReceiverHealth
+
+__all__ = [
+    "ChannelWatchRunner",
+    "EvidenceRecorder",
+    "OccupancyRunner",
+    "SweepRunner",
+    "TaskContext",
+    "fft_size_for_rbw",
+]
+
+NS = 1_000_000_000
+#: Hann window's equivalent noise bandwidth, in bins.
+_HANN_ENBW_BINS = 1.5
+
+
+@dataclass
+class TaskContext:
+    """What a task may use besides its receiver."""
+
+    station_id: str
+    receiver: ReceiverConfig
+    health: ReceiverHealth
+    emit: Callable[[Item], None]
+    position: Callable[[], PositionTag | None]
+    clock: Callable[[], int]
+
+    def read(self, rx: Receiver, n_samples: int) -> IQBlock:
+        """Read a block and count its overload / dropped-sample flags in health."""
+        block = rx.read(n_samples)
+        self.health.observe(block)
+        return block
+
+
+def fft_size_for_rbw(rbw_hz: float, sample_rate_hz: float) -> int:
+    """The power-of-two FFT size whose Hann RBW is closest to (not above) ``rbw_hz``.
+
+    >>> fft_size_for_rbw(10e3, 2.4e6)
+    512
+    """
+    n = sample_rate_hz * _HANN_ENBW_BINS / rbw_hz
+    return int(min(65536, max(64, 2 ** math.ceil(math.log2(n)))))
+
+
+def _welch(block: IQBlock, fft_size: int, n_averages: int, ctx: TaskContext) -> Spectrum:
+    return welch_spectrum(
+        block.samples,
+        sample_rate_hz=block.sample_rate_hz,
+        f_center_hz=block.f_center_hz,
+        fft_size=fft_size,
+        n_averages=n_averages,
+        t_start_ns=block.t_start_ns,
+        station_id=ctx.station_id,
+        receiver_id=block.receiver_id,
+        calibration_offset_db=ctx.receiver.calibration_offset_db,
+        overload=block.overload,
+    )
+
+
+def _samples_for(fft_size: int, n_averages: int) -> int:
+    # Welch with 50 % overlap: n frames need (n + 1) / 2 frame lengths.
+    return fft_size * (n_averages + 1) // 2 + fft_size
+
+
+def measure_sweep(
+    rx: Receiver,
+    ctx: TaskContext,
+    f_start_hz: float,
+    f_stop_hz: float,
+    *,
+    rbw_hz: float,
+    n_averages: int,
+) -> Spectrum:
+    """One stitched sweep of ``[f_start_hz, f_stop_hz]`` at the receiver's sample rate."""
+    rate = rx.sample_rate_hz
+    fft_size = fft_size_for_rbw(rbw_hz, rate)
+    caps = rx.capabilities
+    plan: list[Hop] = plan_sweep(
+        f_start_hz,
+        f_stop_hz,
+        sample_rate_hz=rate,
+        fft_size=fft_size,
+        f_min_hz=caps.f_min_hz,
+        f_max_hz=caps.f_max_hz,
+    )
+    hops = []
+    n = _samples_for(fft_size, n_averages)
+    for hop in plan:
+        rx.tune(hop.f_center_hz)
+        hops.append(_welch(ctx.read(rx, n), fft_size, n_averages, ctx))
+    return stitch(hops, plan)
+
+
+class SweepRunner:
+    """Wideband sweep: stitched spectrum and its emissions; new emissions to ``on_new``."""
+
+    def __init__(
+        self,
+        task: SweepTask,
+        *,
+        on_emissions: Callable[[Receiver, Sequence[Emission], TaskContext], None] | None = None,
+    ) -> None:
+        self.task = task
+        self.on_emissions = on_emissions
+
+    def __call__(self, rx: Receiver, ctx: TaskContext) -> None:
+        t = self.task
+        sweep = measure_sweep(
+            rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.rbw_hz, n_averages=t.n_averages
+        )
+        af = ctx.receiver.antenna.antenna_factor_db_m
+        result = analyze_spectrum(sweep, af_db_m=af if sweep.calibrated else None)
+        pos = ctx.position()
+        floor = float(np.median(result.noise_floor_db)) if result.noise_floor_db.size else None
+        ctx.emit(
+            SpectrumItem.from_spectrum(
+                sweep,
+                band=t.name,
+                position=pos,
+                noise_floor_db=floor if floor is not None and math.isfinite(floor) else None,
+            )
+        )
+        for e in result.emissions:
+            ctx.emit(EmissionItem.from_emission(e, band=t.name, position=pos))
+        if self.on_emissions is not None and result.emissions:
+            self.on_emissions(rx, result.emissions, ctx)
+
+
+def _field_strength(power_db: float, unit: str, rx_cfg: ReceiverConfig) -> float | None:
+    """E (dBµV/m) = P (dBm) + 107 + AF (dB/m) + cable loss (dB), only when calibrated."""
+    af = rx_cfg.antenna.antenna_factor_db_m
+    if unit != "dBm" or af is None:
+        return None
+    return power_db + 107.0 + af + rx_cfg.antenna.cable_loss_db
+
+
+class ChannelWatchRunner:
+    """Dwell on each channel and measure its power (a drive test's RSSI in a field kit)."""
+
+    def __init__(self, task: ChannelWatchTask) -> None:
+        self.task = task
+
+    def __call__(self, rx: Receiver, ctx: TaskContext) -> None:
+        rate = rx.sample_rate_hz
+        fft_size = 1024
+        n = max(int(self.task.dwell_s * rate), 2 * fft_size)
+        n_avg = max(1, 2 * n // fft_size - 1)
+        for ch in self.task.channels:
+            # Tune a quarter of the rate away so the channel sits clear of the DC spike.
+            rx.tune(ch.f_hz - rate / 4)
+            block = ctx.read(rx, n)
+            spectrum = _welch(block, fft_size, n_avg, ctx)
+            power = band_power_db(spectrum, ch.f_hz - ch.bw_hz / 2, ch.f_hz + ch.bw_hz / 2)
+            ctx.emit(
+                ChannelPowerItem(
+                    plan=self.task.plan,
+                    channel=ch.name,
+                    receiver_id=block.receiver_id,
+                    f_hz=ch.f_hz,
+                    bw_hz=ch.bw_hz,
+                    power_db=float(power),
+                    power_unit=spectrum.power_unit,
+                    e_dbuv_m=_field_strength(power, spectrum.power_unit, ctx.receiver),
+                    t_ns=block.t_start_ns,
+                    position=ctx.position(),
+                )
+            )
+
+
+class OccupancyRunner:
+    """Channel occupancy: the fraction of samples (one per ``every_s``) above threshold.
+
+    The threshold of each sample is the sweep's median noise floor plus
+    ``threshold_db`` (ITU-R SM.1880's "noise + margin" method); after ``interval_s``
+    one :class:`OccupancyItem` per channel is emitted and the counts restart.
+    """
+
+    def __init__(self, task: OccupancyTask) -> None:
+        self.task = task
+        t = task
+        n_ch = max(1, int(round((t.f_stop_hz - t.f_start_hz) / t.channel_bw_hz)))
+        self.f_centres_hz = t.f_start_hz + (np.arange(n_ch) + 0.5) * t.channel_bw_hz
+        self._above = np.zeros(n_ch, dtype=np.int64)
+        self._n = 0
+        self._t_start_ns: int | None = None
+        self._threshold_db = 0.0
+
+    def __call__(self, rx: Receiver, ctx: TaskContext) -> None:
+        t = self.task
+        sweep = measure_sweep(
+            rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.channel_bw_hz / 4, n_averages=4
+        )
+        result = analyze_spectrum(sweep)
+        floor = float(np.nanmedian(result.noise_floor_db))
+        half = t.channel_bw_hz / 2
+        powers = np.array(
+            [band_power_db(sweep, f - half, f + half) for f in self.f_centres_hz]
+        )
+        if self._t_start_ns is None:
+            self._t_start_ns = sweep.t_start_ns
+        # Channel power of noise alone is floor + 10 log10(bins in channel / ENBW bins).
+        noise_in_channel = floor + 10 * math.log10(
+            max(1.0, t.channel_bw_hz / max(sweep.rbw_hz, 1.0))
+        )
+        self._threshold_db = noise_in_channel + t.threshold_db
+        self._above += powers > self._threshold_db
+        self._n += 1
+        if (sweep.t_end_ns - self._t_start_ns) >= int(t.interval_s * NS) - int(t.every_s * NS):
+            for k, f in enumerate(self.f_centres_hz):
+                ctx.emit(
+                    OccupancyItem(
+                        band=t.name,
+                        channel=f"{f / 1e6:.4f}",
+                        f_hz=float(f),
+                        fraction=float(self._above[k] / self._n),
+                        threshold_db=float(self._threshold_db),
+                        n_samples=self._n,
+                        t_start_ns=self._t_start_ns,
+                        t_end_ns=sweep.t_end_ns,
+                    )
+                )
+            self._above[:] = 0
+            self._n = 0
+            self._t_start_ns = None
+
+
+class EvidenceRecorder:
+    """Record IQ around each *new unknown* emission to SigMF and emit it as evidence.
+
+    An emission is known when it lies within ``match_hz`` of a configured
+    ``known_f_hz`` or of an emission seen before (by this recorder), or was seen
+    during the first ``baseline_s`` seconds. At most ``max_per_hour`` recordings.
+    The receiver is tuned a quarter of the evidence rate below the emission so it
+    sits clear of the DC spike; the sweep's rate is restored afterwards.
+    """
+
+    def __init__(
+        self, task: EvidenceTask, *, folder: Path | None, clock: Callable[[], int]
+    ) -> None:
+        self.task = task
+        self.folder = folder
+        self._clock = clock
+        self._known = list(task.known_f_hz)
+        self._seen: list[float] = []
+        self._recent_ns: list[int] = []
+        self._t0_ns: int | None = None
+        self.recorded: list[Path] = []
+
+    def is_new(self, f_hz: float) -> bool:
+        tol = self.task.match_hz
+        return not any(abs(f_hz - k) <= tol for k in self._known + self._seen)
+
+    def __call__(self, rx: Receiver, emissions: Sequence[Emission], ctx: TaskContext) -> None:
+        now = self._clock()
+        if self._t0_ns is None:
+            self._t0_ns = now
+        in_baseline = now - self._t0_ns < int(self.task.baseline_s * NS)
+        for e in emissions:
+            if not self.is_new(e.f_hz):
+                continue
+            self._seen.append(e.f_hz)
+            if in_baseline:
+                continue
+            self._recent_ns = [t for t in self._recent_ns if now - t < 3600 * NS]
+            if len(self._recent_ns) >= self.task.max_per_hour:
+                continue
+            self._recent_ns.append(now)
+            self._record(rx, e, ctx)
+
+    def _record(self, rx: Receiver, e: Emission, ctx: TaskContext) -> None:
+        from firmware_bridge.sigmf_io import SigMFWriter
+
+        rate = self.task.sample_rate_hz
+        old_rate = rx.sample_rate_hz
+        f_center = e.f_hz - rate / 4
+        rx.set_sample_rate(rate)
+        try:
+            rx.tune(f_center)
+            block = ctx.read(rx, int(self.task.seconds * rate))
+        finally:
+            rx.set_sample_rate(old_rate)
+        folder = self.folder or Path(tempfile.mkdtemp(prefix="rfwatch-evidence-"))
+        folder.mkdir(parents=True, exist_ok=True)
+        stem = folder / f"{ctx.station_id}-{block.t_start_ns}-{int(e.f_hz)}"
+        pos = ctx.position()
+        writer = SigMFWriter(
+            stem,
+            sample_rate_hz=rate,
+            f_center_hz=f_center,
+            t_start_ns=block.t_start_ns,
+            datatype="cu8",
+            description=f"Bằng chứng / evidence: new emission at {e.f_hz / 1e6:.4f} MHz",
+            receiver_id=block.receiver_id,
+            station_id=ctx.station_id,
+            gain_db=block.gain_db,
+            position=None if pos is None else GeoPosition(pos.lat_deg, pos.lon_deg, pos.alt_m),
+            overwrite=True,
+        )
+        writer.write_block(block)
+        # The annotation spans the recording (the sweep saw it earlier).
+        writer.annotate([dataclasses.replace(e, t_first_ns=block.t_start_ns,
+                                             t_last_ns=block.t_end_ns)])
+        meta_path = writer.close()
+        data_path = meta_path.with_name(meta_path.name.replace(".sigmf-meta", ".sigmf-data"))
+        data = data_path.read_bytes()
+        self.recorded.append(meta_path)
+        ctx.emit(
+            EvidenceItem(
+                f_hz=e.f_hz,
+                f_center_hz=f_center,
+                sample_rate_hz=rate,
+                t_start_ns=block.t_start_ns,
+                sha256=hashlib.sha256(data).hexdigest(),
+                meta_json=meta_path.read_text(encoding="utf-8"),
+                data_b64=base64.b64encode(data).decode("ascii"),
+                position=pos,
+            )
+        )
