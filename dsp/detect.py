@@ -79,7 +79,7 @@ def default_threshold_db(n_averages: float, *, pfa: float = DEFAULT_PFA) -> floa
     Examples
     --------
     >>> round(default_threshold_db(1), 1)  # exponential: 10 log10(ln 1e4) + margin
-    10.9
+    11.5
     >>> default_threshold_db(1000)
     6.0
     """

@@ -475,11 +475,14 @@ class SigMFWriter:
             "core:frequency": self.f_center_hz,
             "core:datetime": ns_to_sigmf_datetime(t_start_ns),
         })
-        for emission in self._annotations:
-            start, count, meta = _emission_annotation(
-                emission, t_start_ns=t_start_ns, sample_rate_hz=self.sample_rate_hz,
-                n_samples=self.n_samples,
-            )
+        rows = [
+            _emission_annotation(e, t_start_ns=t_start_ns, sample_rate_hz=self.sample_rate_hz,
+                                 n_samples=self.n_samples)
+            for e in self._annotations
+        ]
+        # SigMF wants annotations in sample_start order; frequency breaks ties.
+        rows.sort(key=lambda r: (r[0], r[2]["core:freq_lower_edge"]))
+        for start, count, meta in rows:
             handle.add_annotation(start, count, metadata=meta)
         try:
             handle.validate()

@@ -20,6 +20,7 @@ from rfwatch.commands import (
     analyze,
     compliance,
     core,
+    doctor,
     receivers,
     simulate,
     stations,
@@ -45,7 +46,7 @@ def _root(
     state.set_settings(load_settings(**overrides))
 
 
-for _module in (core, receivers, simulate, analyze, compliance, stations):
+for _module in (core, doctor, receivers, simulate, analyze, compliance, stations):
     _module.register(app)
 
 

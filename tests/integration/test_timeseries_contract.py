@@ -562,3 +562,22 @@ def test_factory_refuses_unknown_backend_and_missing_args(tmp_path: Path) -> Non
     store = open_timeseries("embedded", path=tmp_path / "new" / "dir" / "ts.sqlite")
     assert isinstance(store, EmbeddedTimeSeries)
     store.close()
+
+
+@pytest.mark.influx
+def test_influx_pipelined_batches_land_in_order(influx_url: str, influx_database: str) -> None:
+    # 10 batches of 3 rewriting the same series and time: the last value must win.
+    with InfluxTimeSeries(influx_url, database=influx_database, batch_size=3) as s:
+        points = [Point("m", {"s": "a"}, {"v": float(i)}, T0 + (i % 2)) for i in range(30)]
+        assert s.write(points) == 30
+        assert [r.value for r in s.query("m", "v", **ALL)] == [28.0, 29.0]
+
+
+def test_influx_error_mid_pipeline_raises_and_stops() -> None:
+    conflict = b'{"error":"partial write: field type conflict"}'
+    with _StubInflux([(204, b""), (400, conflict)]) as stub:
+        with InfluxTimeSeries(stub.url, database="rf", batch_size=2) as s:
+            with pytest.raises(StorageError, match="field type conflict"):
+                s.write(Point("m", {}, {"v": float(i)}, i) for i in range(10))
+    # Batches 1 and 2 went out; the failure stopped the rest (at most one more encoded).
+    assert 2 <= len(stub.requests) <= 3

@@ -46,7 +46,7 @@ emitters:
 """
 
 
-def mixed_scene(
+def _mixed_scene(
     *,
     ppm: float = 0.0,
     amp_db: float = 0.0,
@@ -62,19 +62,31 @@ def mixed_scene(
     return Scene.from_text(text, source="mixed.yaml")
 
 
-def cu8_to_complex(samples: np.ndarray) -> np.ndarray:
+def _cu8_to_complex(samples: np.ndarray) -> np.ndarray:
     """The documented uint8 -> [-1, 1) mapping, written out independently of dsp/."""
     x = (samples.astype(np.float64) - 127.5) / 128.0
     return x[0::2] + 1j * x[1::2]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
+def make_mixed_scene():
+    """Factory: ``make_mixed_scene(ppm=..., amp_db=..., ...) -> Scene``."""
+    return _mixed_scene
+
+
+@pytest.fixture(scope="session")
+def cu8():
+    """``cu8(samples) -> complex128``: (u - 127.5) / 128, I first."""
+    return _cu8_to_complex
+
+
+@pytest.fixture(scope="session")
 def mixed_capture():
     """(receiver, complex IQ of 1 s) from the mixed scene with mild impairments."""
     from firmware_bridge.simulator.receiver import SimulatorReceiver
 
-    scene = mixed_scene(amp_db=0.2, phase_deg=1.0)
+    scene = _mixed_scene(amp_db=0.2, phase_deg=1.0)
     rx = SimulatorReceiver.from_scene(scene, "rx", seed=11)
     rx.open()
     block = rx.read(int(RATE_HZ))
-    return rx, cu8_to_complex(block.samples), block
+    return rx, _cu8_to_complex(block.samples), block

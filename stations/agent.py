@@ -1,0 +1,392 @@
+"""The station agent: a site's schedule on its receivers, supervised, into a sink.
+
+One scheduler per receiver (a *lane*) runs that receiver's tasks; a control
+scheduler reports health, flushes the sink into batches and (in a field kit)
+estimates emitter positions. :meth:`StationAgent.run_once` runs one pass of every
+lane and of the control scheduler in this thread (tests and the demo step a clock);
+:meth:`StationAgent.run` gives each lane its own thread so several receivers
+measure at once, and uploads in another.
+
+The agent never talks to storage or the network itself: results go to a
+:class:`ResultSink` (normally :class:`OutboxSink`, the durable outbox), and an
+optional :class:`~stations.uplink.Uplink` ships the outbox.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Protocol
+
+from dsp.types import Emission, GeoPosition
+from firmware_bridge.receiver import Receiver
+from stations.batch import EmissionItem, HealthItem, Item, LocationItem, PositionTag
+from stations.config import (
+    ChannelWatchTask,
+    EvidenceTask,
+    LocateConfig,
+    OccupancyTask,
+    ReceiverConfig,
+    SiteConfig,
+    SweepTask,
+)
+from stations.health import CpuMeter, read_temperature_c
+from stations.locate import estimate_emitter, route_spread_m
+from stations.outbox import Outbox
+from stations.scheduler import Scheduler
+from stations.supervisor import SupervisedReceiver
+from stations.tasks import (
+    ChannelWatchRunner,
+    EvidenceRecorder,
+    OccupancyRunner,
+    SweepRunner,
+    TaskContext,
+)
+from stations.uplink import Uplink
+
+__all__ = [
+    "DriveTestLocator",
+    "OutboxSink",
+    "PositionSource",
+    "ResultSink",
+    "StationAgent",
+]
+
+NS = 1_000_000_000
+
+
+class ResultSink(Protocol):
+    """Where the agent's results go."""
+
+    def emit(self, item: Item) -> None: ...
+
+    def flush(self, t_ns: int) -> None: ...
+
+
+class PositionSource(Protocol):
+    """Where the station is now (a GPS for a field kit); ``None`` without a fix."""
+
+    def position(self) -> PositionTag | None: ...
+
+
+class OutboxSink:
+    """Collect items and append them to the outbox as batches (thread-safe).
+
+    A batch is appended when ``items_per_batch`` items are waiting or on
+    :meth:`flush`; a crash loses at most the items not yet flushed.
+    """
+
+    def __init__(self, outbox: Outbox, *, items_per_batch: int = 200) -> None:
+        self.outbox = outbox
+        self.items_per_batch = items_per_batch
+        self._items: list[Item] = []
+        self._lock = threading.Lock()
+        self.batches = 0
+
+    def emit(self, item: Item) -> None:
+        with self._lock:
+            self._items.append(item)
+            full = len(self._items) >= self.items_per_batch
+        if full:
+            self.flush(time.time_ns())
+
+    def flush(self, t_ns: int) -> None:
+        with self._lock:
+            items, self._items = self._items, []
+            if items:
+                self.outbox.append(items, created_t_ns=t_ns)
+                self.batches += 1
+
+
+class DriveTestLocator:
+    """Collect GPS-tagged emission powers; estimate where each emitter is.
+
+    Emissions within ``match_hz`` of one another are one emitter (optionally only
+    ``targets_f_hz``). An estimate is made once ``min_points`` points spread over
+    ``min_spread_m`` metres, and again each time the points grow by a quarter.
+    """
+
+    def __init__(self, config: LocateConfig) -> None:
+        self.config = config
+        self._tracks: dict[float, list[tuple[GeoPosition, float, int]]] = {}
+        self._last_n: dict[float, int] = {}
+
+    def observe(self, item: Item) -> None:
+        if not isinstance(item, EmissionItem) or item.position is None:
+            return
+        if item.position.source != "gps":
+            return
+        key = self._key(item.f_hz)
+        if key is None:
+            return
+        pos = GeoPosition(item.position.lat_deg, item.position.lon_deg)
+        self._tracks.setdefault(key, []).append((pos, item.power_db, item.t_first_ns))
+
+    def _key(self, f_hz: float) -> float | None:
+        tol = self.config.match_hz
+        if self.config.targets_f_hz:
+            near = [t for t in self.config.targets_f_hz if abs(t - f_hz) <= tol]
+            return near[0] if near else None
+        for key in self._tracks:
+            if abs(key - f_hz) <= tol:
+                return key
+        return f_hz
+
+    def estimates(self, t_ns: int) -> list[LocationItem]:
+        out = []
+        for key, track in self._tracks.items():
+            n = len(track)
+            if n < self.config.min_points or n < 1.25 * self._last_n.get(key, 0):
+                continue
+            points = [p for p, _, _ in track]
+            if route_spread_m(points) < self.config.min_spread_m:
+                continue
+            est = estimate_emitter(points, [p for _, p, _ in track])
+            self._last_n[key] = n
+            out.append(
+                LocationItem(
+                    f_hz=key,
+                    lat_deg=est.position.lat_deg,
+                    lon_deg=est.position.lon_deg,
+                    radius_m=est.radius_m,
+                    n_points=est.n_points,
+                    path_loss_exponent=est.path_loss_exponent,
+                    rms_error_db=est.rms_error_db,
+                    t_ns=t_ns,
+                )
+            )
+        return out
+
+
+class StationAgent:
+    """Run a site's schedule.
+
+    Parameters
+    ----------
+    config:
+        The validated site configuration.
+    open_receiver:
+        Builds the receiver of a :class:`ReceiverConfig` (called again to reopen).
+    sink:
+        Where results go.
+    clock, sleep:
+        UTC ns now, and a sleep in seconds (virtual in tests and the demo).
+    position_source:
+        GPS (field kit); default: the site's fixed position.
+    outbox:
+        For the outbox depth in health (and ``run``'s upload thread with ``uplink``).
+    uplink:
+        Ships the outbox (``run_once`` makes one upload pass; ``run`` a thread).
+    evidence_dir:
+        Where evidence recordings are written.
+    """
+
+    def __init__(
+        self,
+        config: SiteConfig,
+        *,
+        open_receiver: Callable[[ReceiverConfig], Receiver],
+        sink: ResultSink,
+        clock: Callable[[], int] = time.time_ns,
+        sleep: Callable[[float], None] = time.sleep,
+        position_source: PositionSource | None = None,
+        outbox: Outbox | None = None,
+        uplink: Uplink | None = None,
+        evidence_dir: Path | None = None,
+        read_cpu: Callable[[], float | None] | None = None,
+        read_temp: Callable[[], float | None] = read_temperature_c,
+        receiver_backoff_max_s: float = 60.0,
+    ) -> None:
+        self.config = config
+        self.station_id = config.station.id
+        self.sink = sink
+        self._clock = clock
+        self._sleep = sleep
+        self._position_source = position_source
+        self.outbox = outbox
+        self.uplink = uplink
+        self._read_cpu = read_cpu or CpuMeter().percent
+        self._read_temp = read_temp
+        self.locator = DriveTestLocator(config.locate) if config.locate else None
+        self.supervisors: dict[str, SupervisedReceiver] = {}
+        self.lanes: dict[str, Scheduler] = {}
+        for rx_cfg in config.receivers:
+            self.supervisors[rx_cfg.id] = SupervisedReceiver(
+                rx_cfg.id,
+                (lambda c=rx_cfg: open_receiver(c)),
+                clock=clock,
+                configure=(lambda rx, c=rx_cfg: _configure(rx, c)),
+                backoff_max_s=receiver_backoff_max_s,
+            )
+            self.lanes[rx_cfg.id] = Scheduler(clock=clock, sleep=sleep)
+        evidence = {
+            config.receiver_for(t.receiver).id: EvidenceRecorder(
+                t, folder=evidence_dir, clock=clock
+            )
+            for t in config.tasks
+            if isinstance(t, EvidenceTask)
+        }
+        self.evidence = evidence
+        for task in config.tasks:
+            if isinstance(task, EvidenceTask):
+                continue
+            rx_cfg = config.receiver_for(task.receiver)
+            runner = self._runner(task, evidence.get(rx_cfg.id))
+            self.lanes[rx_cfg.id].add(
+                task.name, task.every_s, self._task_action(rx_cfg, runner)
+            )
+        self.control = Scheduler(clock=clock, sleep=sleep)
+        self.control.add("health", config.health_every_s, self.report_health)
+        if config.locate is not None:
+            self.control.add("locate", config.locate.every_s, self.locate)
+
+    # -- wiring ----------------------------------------------------------------------
+
+    @staticmethod
+    def _runner(task, recorder: EvidenceRecorder | None):  # noqa: ANN001, ANN205
+        if isinstance(task, SweepTask):
+            return SweepRunner(task, on_emissions=recorder)
+        if isinstance(task, ChannelWatchTask):
+            return ChannelWatchRunner(task)
+        if isinstance(task, OccupancyTask):
+            return OccupancyRunner(task)
+        raise TypeError(f"unknown task {task!r}")
+
+    def _task_action(self, rx_cfg: ReceiverConfig, runner) -> Callable[[], None]:  # noqa: ANN001
+        sup = self.supervisors[rx_cfg.id]
+        ctx = TaskContext(
+            station_id=self.station_id,
+            receiver=rx_cfg,
+            health=sup.health,
+            emit=self._emit,
+            position=self.position,
+            clock=self._clock,
+        )
+        return lambda: sup.use(lambda rx: runner(rx, ctx))
+
+    def _emit(self, item: Item) -> None:
+        if self.locator is not None:
+            self.locator.observe(item)
+        self.sink.emit(item)
+
+    def position(self) -> PositionTag | None:
+        """Where measurements are taken now (GPS for a field kit, else the site)."""
+        if self._position_source is not None:
+            return self._position_source.position()
+        p = self.config.station.position
+        if p is None:
+            return None
+        return PositionTag(lat_deg=p.lat_deg, lon_deg=p.lon_deg, alt_m=p.alt_m, source="site")
+
+    # -- control tasks ---------------------------------------------------------------
+
+    def report_health(self) -> None:
+        """One health item per receiver (CPU, temperature, GPS, outbox depth included)."""
+        now = self._clock()
+        cpu = self._read_cpu()
+        temp = self._read_temp()
+        gps_fix = None
+        if self._position_source is not None:
+            gps_fix = self._position_source.position() is not None
+        depth = self.outbox.depth() if self.outbox is not None else 0
+        pos = self.position()
+        for sup in self.supervisors.values():
+            h = sup.health
+            self.sink.emit(
+                HealthItem(
+                    receiver_id=sup.receiver_id,
+                    state=h.state,  # type: ignore[arg-type]
+                    overloads=h.overloads,
+                    dropped_samples=h.dropped_samples,
+                    failures=h.failures,
+                    reopens=h.reopens,
+                    gap_s=h.gap_s(now),
+                    last_error=h.last_error,
+                    cpu_percent=cpu,
+                    temp_c=temp,
+                    gps_fix=gps_fix,
+                    outbox_depth=depth,
+                    t_ns=now,
+                    position=pos,
+                )
+            )
+
+    def locate(self) -> None:
+        if self.locator is None:
+            return
+        for item in self.locator.estimates(self._clock()):
+            self.sink.emit(item)
+
+    # -- running ---------------------------------------------------------------------
+
+    def next_due_ns(self) -> int | None:
+        dues = [s.next_due_ns() for s in (*self.lanes.values(), self.control)]
+        dues = [d for d in dues if d is not None]
+        return min(dues) if dues else None
+
+    def run_once(self) -> list[str]:
+        """One pass: every due task on every receiver, control tasks, a flush, an upload."""
+        ran: list[str] = []
+        for lane in self.lanes.values():
+            ran += lane.run_once()
+        ran += self.control.run_once()
+        self.sink.flush(self._clock())
+        if self.uplink is not None:
+            self.uplink.run_once()
+        return ran
+
+    def run(self, *, until_ns: int | None = None, stop: threading.Event | None = None) -> None:
+        """Run until ``until_ns`` or ``stop``: a thread per receiver, one for uploads."""
+        stop = stop or threading.Event()
+        threads = [
+            threading.Thread(
+                target=lane.run,
+                kwargs={"until_ns": until_ns, "stop": stop},
+                name=f"lane:{rx_id}",
+                daemon=True,
+            )
+            for rx_id, lane in self.lanes.items()
+        ]
+        if self.uplink is not None:
+            threads.append(
+                threading.Thread(target=self._upload_loop, args=(stop,), name="uplink",
+                                 daemon=True)
+            )
+        self.control.add("flush", 1.0, lambda: self.sink.flush(self._clock()))
+        for t in threads:
+            t.start()
+        try:
+            self.control.run(until_ns=until_ns, stop=stop)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join(timeout=30)
+            self.sink.flush(self._clock())
+            self.close()
+
+    def _upload_loop(self, stop: threading.Event) -> None:
+        assert self.uplink is not None
+        while not stop.is_set():
+            self.uplink.run_once()
+            stop.wait(max(0.2, min(5.0, self.uplink.next_attempt_s - time.monotonic())))
+
+    def close(self) -> None:
+        for sup in self.supervisors.values():
+            sup.close()
+
+    def receivers_down(self) -> Sequence[str]:
+        return [k for k, s in self.supervisors.items() if s.receiver is None]
+
+
+def _configure(rx: Receiver, cfg: ReceiverConfig) -> None:
+    rx.set_sample_rate(cfg.sample_rate_hz)
+    rx.set_gain(cfg.gain_db)
+    if cfg.ppm:
+        rx.set_ppm(cfg.ppm)
+
+
+def emissions_of(items: Sequence[Item]) -> list[Emission]:
+    """The emissions among ``items`` (for callers that want dsp types back)."""
+    return [i.to_emission("") for i in items if isinstance(i, EmissionItem)]
