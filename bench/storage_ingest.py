@@ -21,19 +21,25 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
+import sys
 import tempfile
 import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-import numpy as np
-from rich.console import Console
-from rich.table import Table
+# Run as a script, Python puts bench/ first on the path, where a script named like one
+# of our packages (e.g. bench/dsp.py) would shadow it: keep bench/ off the path.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 
-from storage import names, open_timeseries
-from storage.timeseries import Point
+import httpx  # noqa: E402
+import numpy as np  # noqa: E402
+from rich.console import Console  # noqa: E402
+from rich.table import Table  # noqa: E402
+
+from storage import names, open_timeseries  # noqa: E402
+from storage.timeseries import Point  # noqa: E402
 
 T0 = 1_700_000_000_000_000_000
 

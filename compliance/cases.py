@@ -74,8 +74,11 @@ def case_summary(case: Case) -> dict[str, object]:
         "class": case.emitter_class,
         "f_hz": case.f_hz,
         "bw_hz": case.bw_hz,
-        "licence_id": case.licence_id,
-        "foreign_id": case.foreign_id,
+        # The licence (or foreign station) the rules matched; licence_linked says whether
+        # it is also linked to a licence of the database registry.
+        "licence_id": case.matched_id if case.emitter_class == "licensed" else None,
+        "foreign_id": case.matched_id if case.emitter_class == "foreign" else None,
+        "licence_linked": case.licence_id is not None,
         "severity": case.severity,
         "assignee": case.assignee,
         "first_seen": ns_to_iso(case.first_seen_ns),
@@ -157,8 +160,7 @@ class CaseService:
                 case.status == "dismissed" and case.dismiss_reason in _ABSORBING_REASONS
             ):
                 continue
-            ref = case.licence_id if first.emitter_class == "licensed" else case.foreign_id
-            if first.emitter_class in ("licensed", "foreign") and ref != first.licence_id:
+            if case.matched_id != first.licence_id:
                 continue
             reach = max(folding.fold_min_hz, folding.fold_bw_fraction * max(case.bw_hz, e.bw_99_hz))
             offset = abs(case.f_hz - e.f_hz)
@@ -185,7 +187,7 @@ class CaseService:
                 f_hz=e.f_hz,
                 bw_hz=e.bw_99_hz,
                 licence_id=licence_id,
-                foreign_id=first.licence_id if first.emitter_class == "foreign" else None,
+                matched_id=first.licence_id,
                 severity=severity,
                 first_seen_ns=t_ns,
                 last_seen_ns=t_ns,

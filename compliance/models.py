@@ -120,7 +120,8 @@ class Case(Base):
         CheckConstraint(_in("status", CASE_STATUSES), name="status"),
         CheckConstraint(_in("emitter_class", EMITTER_CLASSES), name="emitter_class"),
         CheckConstraint(
-            f"(status = 'dismissed' AND {_in('dismiss_reason', DISMISS_REASONS)}) OR "
+            f"(status = 'dismissed' AND dismiss_reason IS NOT NULL AND "
+            f"{_in('dismiss_reason', DISMISS_REASONS)}) OR "
             "(status <> 'dismissed' AND dismiss_reason IS NULL)",
             name="dismiss_reason",
         ),
@@ -135,7 +136,9 @@ class Case(Base):
     licence_id: Mapped[str | None] = mapped_column(
         String(64), ForeignKey("licences.licence_id", ondelete="SET NULL")
     )
-    foreign_id: Mapped[str | None] = mapped_column(String(64))
+    # The licence or foreign station the emitter was matched to, as the rules named it
+    # (licence_id above is the link to the licences table, set only when it is there).
+    matched_id: Mapped[str | None] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(8))
     assignee: Mapped[str | None] = mapped_column(String(200))
     first_seen_ns: Mapped[int] = mapped_column(BigInteger)

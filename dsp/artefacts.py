@@ -109,45 +109,60 @@ def reject_artefacts(
     overload = spectrum.overload if overload is None else overload
     span_hz = spectrum.n_bins * step
     ems = list(emissions)
-    powers = np.array([e.power_db for e in ems])
     reasons: list[str | None] = [None] * len(ems)
+    if not ems or centres.size == 0:
+        return tuple(ems), ()
+    f = np.array([e.f_hz for e in ems])
+    bw = np.array([e.bw_99_hz for e in ems])
+    power = np.array([e.power_db for e in ems])
+    # Each emission was measured at the tuning nearest to it (one hop of a sweep);
+    # its DC spike, image partner and overload products belong to that tuning.
+    centres = np.sort(centres)
+    k = np.clip(np.searchsorted(centres, f), 1, max(centres.size - 1, 1))
+    if centres.size == 1:
+        near_c = np.full(f.size, centres[0])
+    else:
+        left, right = centres[k - 1], centres[k]
+        near_c = np.where(np.abs(f - left) <= np.abs(f - right), left, right)
 
-    for i, e in enumerate(ems):
-        if e.bw_99_hz <= dc_bw and _near(e.f_hz, centres, dc_tolerance_bins * step):
-            reasons[i] = REASON_DC
-    for i, e in enumerate(ems):
-        if reasons[i] is not None or centres.size == 0:
+    is_dc = (bw <= dc_bw) & (np.abs(f - near_c) <= dc_tolerance_bins * step)
+    for i in np.flatnonzero(is_dc):
+        reasons[i] = REASON_DC
+
+    order = np.argsort(f)
+    f_sorted = f[order]
+    for i in range(len(ems)):
+        if reasons[i] is not None:
             continue
-        tol = max(2 * step, 0.05 * e.bw_99_hz)
-        for j, s in enumerate(ems):
+        mirror = 2 * near_c[i] - f[i]  # where the original of an image would be
+        tol = max(2 * step, 0.05 * bw[i])
+        lo = np.searchsorted(f_sorted, mirror - tol - 0.05 * bw.max(), side="left")
+        hi = np.searchsorted(f_sorted, mirror + tol + 0.05 * bw.max(), side="right")
+        for j in order[lo:hi]:
             if j == i or reasons[j] == REASON_DC:
                 continue
-            weaker_db = s.power_db - e.power_db
-            if not lo_db <= weaker_db <= hi_db:
+            if abs(f[j] - mirror) > max(tol, 0.05 * bw[j]):
                 continue
-            ratio = (e.bw_99_hz + step) / (s.bw_99_hz + step)
-            if not 0.5 <= ratio <= 2.0:
+            if not lo_db <= power[j] - power[i] <= hi_db:
                 continue
-            if _near(e.f_hz, 2 * centres - s.f_hz, tol):
+            if 0.5 <= (bw[i] + step) / (bw[j] + step) <= 2.0:
                 reasons[i] = REASON_IMAGE
                 break
-    if overload and len(ems) > 1 and centres.size:
-        strongest = float(np.max(powers))
-        strong = [k for k, e in enumerate(ems) if e.power_db >= strongest - 10.0]
-        products: list[float] = []
-        for c in centres:
-            d = np.array([ems[k].f_hz - c for k in strong])
-            prods = [-d, 3 * d, -3 * d]
-            for a in d:
-                for b in d:
-                    if a != b:
-                        prods.append(np.array([2 * a - b]))
-            products.extend((c + _wrap(np.concatenate(prods), span_hz)).tolist())
-        prod_arr = np.array(products)
-        for i, e in enumerate(ems):
-            if reasons[i] is None and e.power_db <= strongest - overload_below_db:
-                if _near(e.f_hz, prod_arr, max(3 * step, e.bw_99_hz)):
-                    reasons[i] = REASON_OVERLOAD
+
+    if overload and len(ems) > 1:
+        for c in np.unique(near_c):
+            members = np.flatnonzero(near_c == c)
+            if members.size < 2:
+                continue
+            strongest = float(power[members].max())
+            strong = members[power[members] >= strongest - 10.0]
+            d = f[strong] - c
+            prods = [-d, 3 * d, -3 * d, (2 * d[:, None] - d[None, :])[~np.eye(d.size, dtype=bool)]]
+            prod_f = c + _wrap(np.concatenate(prods), span_hz)
+            for i in members:
+                if reasons[i] is None and power[i] <= strongest - overload_below_db:
+                    if _near(f[i], prod_f, max(3 * step, bw[i])):
+                        reasons[i] = REASON_OVERLOAD
 
     kept = tuple(e for e, r in zip(ems, reasons, strict=True) if r is None)
     rejected = tuple((e, r) for e, r in zip(ems, reasons, strict=True) if r is not None)

@@ -18,7 +18,8 @@ Per emission (the bins ``[a, b)`` of its extent):
   ``x`` dB below the peak bin, linearly interpolated between bins;
 - peak power (the highest bin), SNR ``= S / (N0 * max(bw_99, rbw))`` (the noise in
   the emission's own bandwidth) and the field strength
-  ``E(dBuV/m) = P(dBm) + 107 + AF(dB/m) + cable loss`` where an antenna factor is
+  ``E(dBuV/m) = P(dBm) + 107 + AF(dB/m) + cable loss`` (50 ohm,
+  :func:`dsp.calibration.field_strength_dbuv_m`) where an antenna factor is
   known and the spectrum is calibrated (dBm).
 
 Every frequency and bandwidth has the bin width ``f_step_hz`` as its resolution
@@ -32,6 +33,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from dsp.calibration import field_strength_dbuv_m
 from dsp.types import Emission, Spectrum
 
 __all__ = [
@@ -46,9 +48,6 @@ __all__ = [
 
 #: beta of the occupied bandwidth: 1 % outside (0.5 % each side), the 99 % bandwidth.
 BETA_DEFAULT = 0.01
-#: 50-ohm conversion from dBm to dBuV (V = P + 10 log10(50) + 90).
-_DBM_TO_DBUV_50_OHM = 107.0
-
 AntennaFactor = float | Callable[[float], float]
 
 
@@ -97,36 +96,59 @@ def channel_power(spectrum: Spectrum, f_low_hz: float, f_high_hz: float) -> floa
 
 
 def emission_extent(
-    excess_db: np.ndarray,
+    power_db: np.ndarray,
+    noise_floor_db: np.ndarray,
     start: int,
     stop: int,
     *,
     lo_limit: int = 0,
     hi_limit: int | None = None,
-    edge_db: float = 0.5,
+    edge_db: float = 0.25,
 ) -> tuple[int, int]:
     """Grow the detected bins ``[start, stop)`` over the emission's skirts.
 
-    The range grows outwards while the smoothed power stays ``edge_db`` dB above
-    the floor (``excess_db`` = smoothed power minus floor), by at most
-    ``max(4, width // 4)`` bins a side, and never past ``[lo_limit, hi_limit)``
-    (the neighbouring emissions).
+    The beta/2 method needs the skirts that lie below the detection threshold
+    (0.5 % of the power each side). The range grows outwards while the power,
+    smoothed over ``max(3, width // 8)`` bins, stays ``edge_db`` dB above the floor,
+    by at most ``max(4, width // 2)`` bins a side, then by a further
+    ``max(1, width // 16)`` bins of margin, never past ``[lo_limit, hi_limit)``
+    (the neighbouring emissions) nor into missing (NaN) bins. Extra noise bins
+    cost little: the floor is subtracted before integrating.
     """
-    n = excess_db.size
+    n = np.asarray(power_db).size
     hi_limit = n if hi_limit is None else hi_limit
     if not 0 <= lo_limit <= start < stop <= hi_limit <= n:
         raise ValueError(f"bad range: {lo_limit} <= {start} < {stop} <= {hi_limit} <= {n}")
-    grow = max(4, (stop - start) // 4)
-    a = start
-    lo_stop = max(lo_limit, start - grow)
-    while a > lo_stop and excess_db[a - 1] > edge_db:
+    width = stop - start
+    grow = max(4, width // 2)
+    margin = max(1, width // 16)
+    smooth = max(3, width // 8)
+    # work on the neighbourhood the range can reach, not the whole spectrum
+    reach = grow + margin + smooth
+    lo_limit = max(lo_limit, start - reach)
+    hi_limit = min(hi_limit, stop + reach)
+    p = np.asarray(power_db[lo_limit:hi_limit], dtype=np.float64)
+    lin = np.where(np.isfinite(p), 10.0 ** (np.nan_to_num(p, nan=-400.0) / 10.0), 0.0)
+    if smooth > 1:
+        from scipy.ndimage import uniform_filter1d
+
+        lin = uniform_filter1d(lin, size=min(smooth, lin.size), mode="nearest")
+    with np.errstate(divide="ignore"):
+        excess = 10.0 * np.log10(lin) - np.asarray(noise_floor_db[lo_limit:hi_limit])
+    ok = np.isfinite(p)
+    a, b = start - lo_limit, stop - lo_limit
+    lo_stop = max(0, a - grow)
+    while a > lo_stop and ok[a - 1] and excess[a - 1] > edge_db:
         a -= 1
-    b = stop
-    hi_stop = min(hi_limit, stop + grow)
-    while b < hi_stop and excess_db[b] > edge_db:
+    hi_stop = min(p.size, b + grow)
+    while b < hi_stop and ok[b] and excess[b] > edge_db:
         b += 1
-    # one more bin each side: the beta/2 tails start where the skirt meets the floor
-    return max(lo_limit, a - 1), min(hi_limit, b + 1)
+    for _ in range(margin):
+        if a > 0 and ok[a - 1]:
+            a -= 1
+        if b < p.size and ok[b]:
+            b += 1
+    return lo_limit + a, lo_limit + b
 
 
 def occupied_bandwidth(
@@ -282,7 +304,7 @@ def measure_emission(
     if not math.isfinite(cable_loss_db):
         raise ValueError(f"cable_loss_db must be finite, got {cable_loss_db!r}")
     enbw = enbw_bins(spectrum)
-    f = spectrum.f_hz()[start:stop]
+    f = spectrum.f_start_hz + np.arange(start, stop, dtype=np.float64) * spectrum.f_step_hz
     p_db = np.asarray(spectrum.power_db[start:stop], dtype=np.float64)
     lin = 10.0 ** (p_db / 10.0)
     n_lin = 10.0 ** (floor[start:stop] / 10.0)
@@ -313,8 +335,8 @@ def measure_emission(
 
     e_dbuv_m = None
     if af_db_m is not None and spectrum.calibrated:
-        e_dbuv_m = (power_db + _DBM_TO_DBUV_50_OHM + _antenna_factor(af_db_m, f_centroid)
-                    + cable_loss_db)
+        e_dbuv_m = float(field_strength_dbuv_m(
+            power_db, _antenna_factor(af_db_m, f_centroid), cable_loss_db))
     return Emission(
         f_hz=f_centroid,
         bw_99_hz=float(bw_99),

@@ -11,6 +11,9 @@ The steps (DESIGN.md "the path of one measurement", step 3):
 1-2 kHz RBW, and re-measures narrow emissions (fewer than
 :data:`REFINE_MIN_BINS` bins in their 99 % bandwidth) on a finer spectrum of the
 same samples, so their bandwidths are not dominated by the window's own width.
+Powers are means over the whole block (a burst's power is diluted by its duty
+cycle); ``t_first_ns``/``t_last_ns`` are the first and last of up to 32 time slices
+in which the emission's band stood 3 dB over the noise.
 
 :func:`analyze_survey` analyses a sequence of spectra on one grid (the sweeps of a
 survey). Emissions are measured on the **average** of the sweeps (linear mean: the
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsp.artefacts import reject_artefacts
-from dsp.detect import default_threshold_db, detect_emissions, find_runs, smooth_db
+from dsp.detect import default_threshold_db, detect_emissions, find_runs
 from dsp.measure import AntennaFactor, emission_extent, measure_emission
 from dsp.noise import estimate_noise_floor
 from dsp.types import Emission, Spectrum
@@ -62,6 +65,10 @@ REASON_LOW_SNR = "low_snr"
 _TARGET_RBW_HZ = 1500.0
 #: Fewest averages a spectrum of :func:`analyze_iq` may have.
 _MIN_AVERAGES = 16
+#: Most time slices :func:`analyze_iq` cuts the samples into to see when emissions are on.
+_MAX_SLICES = 32
+#: Band power over the noise, dB, at which an emission counts as on in a slice.
+_SEEN_DB = 3.0
 
 
 @dataclass(frozen=True)
@@ -113,17 +120,11 @@ def _measure_all(
     x_db: float,
     af_db_m: AntennaFactor | None,
 ) -> list[Emission]:
-    excess = smooth_db(np.nan_to_num(spectrum.power_db, nan=-400.0), 3) - floor
-    finite = np.isfinite(spectrum.power_db)
     out = []
     for k, (a, b) in enumerate(runs):
         lo = 0 if k == 0 else (runs[k - 1][1] + a) // 2
         hi = spectrum.n_bins if k == len(runs) - 1 else (b + runs[k + 1][0] + 1) // 2
-        ea, eb = emission_extent(excess, a, b, lo_limit=lo, hi_limit=hi)
-        while not finite[ea]:
-            ea += 1
-        while not finite[eb - 1]:
-            eb -= 1
+        ea, eb = emission_extent(spectrum.power_db, floor, a, b, lo_limit=lo, hi_limit=hi)
         out.append(measure_emission(spectrum, floor, ea, eb, x_db=x_db, af_db_m=af_db_m))
     return out
 
@@ -170,12 +171,15 @@ def analyze_spectrum(
     floor = estimate_noise_floor(spectrum)
     runs = detect_emissions(spectrum, floor, threshold_db=threshold_db)
     ems = _measure_all(spectrum, floor, runs, x_db=x_db, af_db_m=af_db_m)
-    kept, rejected = reject_artefacts(ems, spectrum, tuned_centres_hz=centres)
     # A candidate whose bins crossed the threshold but whose power, integrated over
     # its own bandwidth, is not threshold_db above the noise there is a bump of the
-    # floor (ripple, a skirt), not an emission.
-    weak = tuple((e, REASON_LOW_SNR) for e in kept if not e.snr_db >= threshold_db)
-    kept = tuple(e for e in kept if e.snr_db >= threshold_db)
+    # floor (ripple, a noise peak beside a skirt), not an emission. Drop those, then
+    # measure the others again so a dropped one does not bound a neighbour's extent.
+    strong = [r for r, e in zip(runs, ems, strict=True) if e.snr_db >= threshold_db]
+    weak = tuple((e, REASON_LOW_SNR) for e in ems if not e.snr_db >= threshold_db)
+    if weak:
+        ems = _measure_all(spectrum, floor, strong, x_db=x_db, af_db_m=af_db_m)
+    kept, rejected = reject_artefacts(ems, spectrum, tuned_centres_hz=centres)
     return AnalysisResult(spectrum, kept, rejected + weak, floor, float(threshold_db))
 
 
@@ -294,7 +298,62 @@ def analyze_iq(
     if refine:
         result = _refine(result, welch, n_samples, threshold_db=threshold_db, x_db=x_db,
                          af_db_m=af_db_m, centres=centres)
-    return result
+    return _seen_times(result, samples, n_samples, size, welch_spectrum,
+                       sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
+                       t_start_ns=t_start_ns, calibration_offset_db=calibration_offset_db)
+
+
+def _seen_times(
+    result: AnalysisResult,
+    samples: np.ndarray,
+    n_samples: int,
+    fft_size: int,
+    welch: Callable[..., Spectrum],
+    *,
+    sample_rate_hz: float,
+    f_center_hz: float,
+    t_start_ns: int,
+    calibration_offset_db: float | None,
+) -> AnalysisResult:
+    """Set each emission's ``t_first_ns``/``t_last_ns`` from when it was on.
+
+    The samples are cut into up to :data:`_MAX_SLICES` slices; an emission is seen in
+    a slice when the power in its 99 % band stands :data:`_SEEN_DB` dB over the noise
+    floor there (a band sum of many bins and averages: noise alone stays well below).
+    """
+    per_slice = fft_size * (_MIN_AVERAGES + 1) // 2
+    n_slices = min(_MAX_SLICES, n_samples // per_slice)
+    if n_slices < 4 or not result.emissions:
+        return result
+    slice_len = n_samples // n_slices
+    width = 2 if samples.dtype == np.uint8 else 1
+    spec = result.spectrum
+    floor_lin = 10.0 ** (result.noise_floor_db / 10.0)
+    f = spec.f_hz()
+    bands = []
+    for e in result.emissions:
+        sel = (f >= e.f_low_hz - spec.f_step_hz / 2) & (f <= e.f_high_hz + spec.f_step_hz / 2)
+        if not sel.any():
+            sel = np.abs(f - e.f_hz) == np.min(np.abs(f - e.f_hz))
+        bands.append((sel, float(floor_lin[sel].sum())))
+    seen = np.zeros((n_slices, len(bands)), dtype=bool)
+    times = []
+    for k in range(n_slices):
+        t0 = t_start_ns + int(round(k * slice_len * 1e9 / sample_rate_hz))
+        part = samples[k * slice_len * width:(k + 1) * slice_len * width]
+        s = welch(part, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
+                  fft_size=fft_size, t_start_ns=t0, calibration_offset_db=calibration_offset_db)
+        lin = 10.0 ** (np.asarray(s.power_db, dtype=np.float64) / 10.0)
+        for j, (sel, noise) in enumerate(bands):
+            seen[k, j] = lin[sel].sum() >= noise * 10.0 ** (_SEEN_DB / 10.0)
+        times.append((s.t_start_ns, s.t_end_ns))
+    out = []
+    for j, e in enumerate(result.emissions):
+        ks = np.flatnonzero(seen[:, j])
+        if ks.size:
+            e = dataclasses.replace(e, t_first_ns=times[ks[0]][0], t_last_ns=times[ks[-1]][1])
+        out.append(e)
+    return dataclasses.replace(result, emissions=tuple(out))
 
 
 def _check_same_grid(spectra: Sequence[Spectrum]) -> None:

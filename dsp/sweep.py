@@ -18,8 +18,9 @@ of the filter edge and averages bins from both sides), and calls dBFS "dBm". Her
 bins are unique, each hop's UTC start is kept (``Spectrum.hop_t_ns``), seams fall
 well inside each hop's flat passband, and the unit is what the hops say.
 
-The DC bin of every hop (LO leakage) is replaced by interpolation between its
-neighbours and listed in ``Spectrum.interpolated_bins``.
+The DC bin of every hop (LO leakage) and, by default, its two neighbours are
+replaced by interpolation from the bins either side and listed in
+``Spectrum.interpolated_bins``.
 """
 
 from __future__ import annotations
@@ -30,9 +31,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dsp.types import Spectrum
+from dsp.calibration import GainCalibration
+from dsp.spectrum import spectrum_from_block
+from dsp.types import IQBlock, Spectrum
 
-__all__ = ["Hop", "plan_sweep", "sweep_grid", "stitch"]
+__all__ = ["Hop", "plan_sweep", "sweep_grid", "stitch", "sweep_spectrum"]
 
 R820T_F_MIN_HZ = 24e6
 R820T_F_MAX_HZ = 1766e6
@@ -215,7 +218,7 @@ def sweep_grid(plan: Sequence[Hop]) -> tuple[float, float, int]:
 
 
 def stitch(
-    hop_spectra: Sequence[Spectrum], plan: Sequence[Hop], *, dc_guard_bins: int = 1
+    hop_spectra: Sequence[Spectrum], plan: Sequence[Hop], *, dc_guard_bins: int = 2
 ) -> Spectrum:
     """Stitch hop spectra (in plan order) into one sweep on the plan's grid.
 
@@ -234,7 +237,10 @@ def stitch(
     plan:
         The hops from :func:`plan_sweep`.
     dc_guard_bins:
-        Half-width of the replaced region around each DC bin (1: the DC bin only).
+        Half-width of the replaced region around each DC bin: 1 replaces the DC bin
+        only, 2 (the default) also its two neighbours, because a Hann window spreads
+        a DC offset over bins -1..+1 (at -6 dB) and the RTL-SDR's offset drifts
+        during a block, so DC removal leaves a residue there. 0 replaces nothing.
 
     Returns
     -------
@@ -255,7 +261,7 @@ def stitch(
     ...                  "dBFS", 24e3, 10 * i, 10 * i + 5) for i, h in enumerate(plan)]
     >>> s = stitch(hops, plan)
     >>> s.n_bins, s.f_start_hz, s.f_stop_hz, s.hop_t_ns[:2], s.interpolated_bins
-    (126, 100000000.0, 102000000.0, ((0, 0), (48, 10)), (24, 72, 120))
+    (126, 100000000.0, 102000000.0, ((0, 0), (48, 10)), (23, 24, 25, 71, 72, 73, 119, 120, 121))
     """
     if len(hop_spectra) != len(plan):
         raise ValueError(
@@ -332,3 +338,66 @@ def _fill_dc_bins(out: np.ndarray, plan: Sequence[Hop], guard: int) -> tuple[int
     # np.interp holds the end values, so a DC bin at the sweep's edge copies its neighbour.
     out[idx] = (10.0 * np.log10(np.interp(idx, good, lin))).astype(np.float32)
     return tuple(int(i) for i in idx)
+
+
+def sweep_spectrum(
+    blocks: Sequence[IQBlock],
+    plan: Sequence[Hop],
+    *,
+    gain_calibration: GainCalibration | None = None,
+    dc_guard_bins: int = 2,
+    **welch_kw: object,
+) -> Spectrum:
+    """One sweep from the IQ blocks a receiver captured at the plan's hops.
+
+    Each block becomes a spectrum (:func:`dsp.spectrum.spectrum_from_block` with the
+    plan's ``fft_size``), calibrated to dBm at the hop's centre frequency and the
+    block's gain when ``gain_calibration`` is given, and the spectra are stitched.
+
+    Parameters
+    ----------
+    blocks:
+        ``blocks[i]`` captured at ``plan[i]``.
+    plan:
+        From :func:`plan_sweep`.
+    gain_calibration:
+        The receiver's gain table (all blocks must then have a manual gain).
+    dc_guard_bins:
+        As for :func:`stitch`.
+    **welch_kw:
+        Other keywords of :func:`dsp.spectrum.welch_spectrum` (``window``,
+        ``overlap``, ``n_averages``, ``station_id``, ``remove_dc``).
+
+    Raises
+    ------
+    ValueError
+        If a block's tuning or sample rate does not match its hop.
+    """
+    if len(blocks) != len(plan):
+        raise ValueError(f"blocks has {len(blocks)} blocks but plan has {len(plan)} hops")
+    for key in ("fft_size", "calibration_offset_db"):
+        if key in welch_kw:
+            raise TypeError(f"{key} comes from the plan / gain_calibration; do not pass it")
+    spectra = []
+    for i, (block, hop) in enumerate(zip(blocks, plan, strict=True)):
+        if abs(block.sample_rate_hz - hop.sample_rate_hz) > 1e-9 * hop.sample_rate_hz:
+            raise ValueError(
+                f"blocks[{i}] has sample_rate_hz {block.sample_rate_hz}; "
+                f"the plan expects {hop.sample_rate_hz}"
+            )
+        if abs(block.f_center_hz - hop.f_center_hz) > 0.01 * hop.f_step_hz:
+            raise ValueError(
+                f"blocks[{i}] is tuned to {block.f_center_hz} Hz; the plan's hop is at "
+                f"{hop.f_center_hz} Hz"
+            )
+        offset = (
+            None
+            if gain_calibration is None
+            else float(gain_calibration.offset_db(hop.f_center_hz, block.gain_db))
+        )
+        spectra.append(
+            spectrum_from_block(
+                block, fft_size=hop.fft_size, calibration_offset_db=offset, **welch_kw
+            )
+        )
+    return stitch(spectra, plan, dc_guard_bins=dc_guard_bins)

@@ -22,7 +22,14 @@ from typing import Protocol
 
 from dsp.types import Emission, GeoPosition
 from firmware_bridge.receiver import Receiver
-from stations.batch import EmissionItem, HealthItem, Item, LocationItem, PositionTag
+from stations.batch import (
+    ChannelPowerItem,
+    EmissionItem,
+    HealthItem,
+    Item,
+    LocationItem,
+    PositionTag,
+)
 from stations.config import (
     ChannelWatchTask,
     EvidenceTask,
@@ -101,11 +108,13 @@ class OutboxSink:
 
 
 class DriveTestLocator:
-    """Collect GPS-tagged emission powers; estimate where each emitter is.
+    """Collect GPS-tagged channel powers (a drive test's RSSI); estimate where emitters are.
 
-    Emissions within ``match_hz`` of one another are one emitter (optionally only
-    ``targets_f_hz``). An estimate is made once ``min_points`` points spread over
-    ``min_spread_m`` metres, and again each time the points grow by a quarter.
+    Each watched channel is one emitter (optionally only ``targets_f_hz``); only
+    sightings at or above ``min_power_db`` count (the emitter was on the air). An
+    estimate is made once ``min_points`` points spread over ``min_spread_m`` metres,
+    and again each time the points grow by a quarter. Channel powers come from a
+    fixed-gain channel watch, so they compare across the route (AGC powers do not).
     """
 
     def __init__(self, config: LocateConfig) -> None:
@@ -114,15 +123,18 @@ class DriveTestLocator:
         self._last_n: dict[float, int] = {}
 
     def observe(self, item: Item) -> None:
-        if not isinstance(item, EmissionItem) or item.position is None:
+        if not isinstance(item, ChannelPowerItem) or item.position is None:
             return
         if item.position.source != "gps":
+            return
+        floor = self.config.min_power_db
+        if floor is not None and item.power_db < floor:
             return
         key = self._key(item.f_hz)
         if key is None:
             return
         pos = GeoPosition(item.position.lat_deg, item.position.lon_deg)
-        self._tracks.setdefault(key, []).append((pos, item.power_db, item.t_first_ns))
+        self._tracks.setdefault(key, []).append((pos, item.power_db, item.t_ns))
 
     def _key(self, f_hz: float) -> float | None:
         tol = self.config.match_hz

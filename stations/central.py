@@ -365,7 +365,7 @@ class IngestService:
             f_hz=item.f_hz,
             t_ns=item.t_start_ns,
             kind="sigmf",
-            path=meta_path,
+            path=data_path,  # the checksum is of the samples; the meta file sits beside
             sha256=item.sha256,
             description=(
                 f"Bản ghi IQ / IQ recording {item.f_center_hz / 1e6:.4f} MHz, "

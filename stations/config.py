@@ -146,7 +146,13 @@ class SweepTask(_TaskBase):
     f_start_hz: FrequencyHz
     f_stop_hz: FrequencyHz
     rbw_hz: FrequencyHz = 10e3
-    n_averages: int = Field(default=8, ge=1, le=1000)
+    n_averages: int = Field(default=32, ge=1, le=1000)
+    #: Tuner gain for this band, dB (strong broadcast bands want less than quiet
+    #: ones); ``"agc"`` for the tuner's AGC; unset: the receiver's own setting.
+    gain_db: float | Literal["agc"] | None = None
+    #: ``per_hop``: find emissions in each hop on its own (each hop has one gain,
+    #: so with AGC the noise floor has no steps); ``stitched``: in the whole sweep.
+    analysis: Literal["per_hop", "stitched"] = "per_hop"
 
     @model_validator(mode="after")
     def _span(self) -> SweepTask:
@@ -168,6 +174,8 @@ class ChannelWatchTask(_TaskBase):
     plan: str = "watch"
     channels: list[ChannelConfig] = Field(min_length=1)
     dwell_s: float = Field(default=0.05, gt=0, le=60)
+    #: Tuner gain for the watch, dB (fixed, so powers compare over time and place).
+    gain_db: float | Literal["agc"] | None = None
 
 
 class OccupancyTask(_TaskBase):
@@ -236,7 +244,7 @@ class GpsConfig(_Strict):
 
 
 class LocateConfig(_Strict):
-    """Field kit: estimate emitters' positions from the drive test's emission powers."""
+    """Field kit: estimate emitters' positions from the drive test's channel powers."""
 
     every_s: float = Field(default=60.0, gt=0)
     #: Only these frequencies (Hz); empty: every emission seen often enough.
@@ -244,6 +252,8 @@ class LocateConfig(_Strict):
     match_hz: FrequencyHz = 25e3
     min_points: int = Field(default=8, ge=4)
     min_spread_m: float = Field(default=300.0, ge=0)
+    #: Sightings weaker than this (receiver's power unit) are left out of the fit.
+    min_power_db: float | None = None
 
 
 class SiteConfig(_Strict):

@@ -36,9 +36,8 @@ class StationToken(Base):
     __tablename__ = "station_tokens"
 
     token_sha256: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
-    station_id: Mapped[str] = mapped_column(
-        sa.String(64), sa.ForeignKey("stations.id", ondelete="CASCADE"), index=True
-    )
+    # The foreign key to stations.id is in the migration; the ORM does not map stations.
+    station_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     label: Mapped[str | None] = mapped_column(sa.String(200))
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
@@ -50,9 +49,8 @@ class IngestedBatch(Base):
     __tablename__ = "ingested_batches"
 
     batch_id: Mapped[str] = mapped_column(sa.String(80), primary_key=True)
-    station_id: Mapped[str] = mapped_column(
-        sa.String(64), sa.ForeignKey("stations.id", ondelete="CASCADE"), index=True
-    )
+    # The foreign key to stations.id is in the migration; the ORM does not map stations.
+    station_id: Mapped[str] = mapped_column(sa.String(64), index=True)
     seq: Mapped[int] = mapped_column(sa.BigInteger)
     created_t_ns: Mapped[int] = mapped_column(sa.BigInteger)
     received_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))

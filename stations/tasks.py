@@ -103,6 +103,14 @@ def _samples_for(fft_size: int, n_averages: int) -> int:
     return fft_size * (n_averages + 1) // 2 + fft_size
 
 
+@dataclass(frozen=True)
+class SweepMeasurement:
+    """A stitched sweep and the hop spectra it was made of (each cropped to its kept bins)."""
+
+    sweep: Spectrum
+    hops: tuple[Spectrum, ...]
+
+
 def measure_sweep(
     rx: Receiver,
     ctx: TaskContext,
@@ -111,7 +119,7 @@ def measure_sweep(
     *,
     rbw_hz: float,
     n_averages: int,
-) -> Spectrum:
+) -> SweepMeasurement:
     """One stitched sweep of ``[f_start_hz, f_stop_hz]`` at the receiver's sample rate."""
     rate = rx.sample_rate_hz
     fft_size = fft_size_for_rbw(rbw_hz, rate)
@@ -129,7 +137,37 @@ def measure_sweep(
     for hop in plan:
         rx.tune(hop.f_center_hz)
         hops.append(_welch(ctx.read(rx, n), fft_size, n_averages, ctx))
-    return stitch(hops, plan)
+    cropped = tuple(
+        dataclasses.replace(
+            s,
+            f_start_hz=s.f_start_hz + hop.first_bin * s.f_step_hz,
+            power_db=s.power_db[hop.first_bin : hop.first_bin + hop.n_bins].copy(),
+        )
+        for s, hop in zip(hops, plan, strict=True)
+    )
+    return SweepMeasurement(stitch(hops, plan), cropped)
+
+
+def _merge_hop_emissions(emissions: list[Emission]) -> list[Emission]:
+    """Emissions of adjacent hops that overlap (one cut by a seam): keep the stronger."""
+    out: list[Emission] = []
+    for e in sorted(emissions, key=lambda e: e.f_hz):
+        if out and e.f_low_hz <= out[-1].f_high_hz:
+            if e.power_db > out[-1].power_db:
+                out[-1] = e
+            continue
+        out.append(e)
+    return out
+
+
+def analyze_sweep(m: SweepMeasurement, *, per_hop: bool, af_db_m: float | None) -> list[Emission]:
+    """Emissions of a sweep, found hop by hop (``per_hop``) or in the stitched sweep."""
+    if not per_hop:
+        return list(analyze_spectrum(m.sweep, af_db_m=af_db_m).emissions)
+    found: list[Emission] = []
+    for hop in m.hops:
+        found.extend(analyze_spectrum(hop, af_db_m=af_db_m).emissions)
+    return _merge_hop_emissions(found)
 
 
 class SweepRunner:
@@ -146,25 +184,36 @@ class SweepRunner:
 
     def __call__(self, rx: Receiver, ctx: TaskContext) -> None:
         t = self.task
-        sweep = measure_sweep(
-            rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.rbw_hz, n_averages=t.n_averages
-        )
-        af = ctx.receiver.antenna.antenna_factor_db_m
-        result = analyze_spectrum(sweep, af_db_m=af if sweep.calibrated else None)
-        pos = ctx.position()
-        floor = float(np.median(result.noise_floor_db)) if result.noise_floor_db.size else None
-        ctx.emit(
-            SpectrumItem.from_spectrum(
-                sweep,
-                band=t.name,
-                position=pos,
-                noise_floor_db=floor if floor is not None and math.isfinite(floor) else None,
+        if t.gain_db is not None:
+            rx.set_gain(None if t.gain_db == "agc" else t.gain_db)
+        try:
+            m = measure_sweep(
+                rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.rbw_hz, n_averages=t.n_averages
             )
+        finally:
+            if t.gain_db is not None:
+                rx.set_gain(ctx.receiver.gain_db)
+        af = ctx.receiver.antenna.antenna_factor_db_m
+        emissions = analyze_sweep(
+            m, per_hop=t.analysis == "per_hop", af_db_m=af if m.sweep.calibrated else None
         )
-        for e in result.emissions:
+        pos = ctx.position()
+        floor = _median_floor(m.hops)
+        ctx.emit(
+            SpectrumItem.from_spectrum(m.sweep, band=t.name, position=pos, noise_floor_db=floor)
+        )
+        for e in emissions:
             ctx.emit(EmissionItem.from_emission(e, band=t.name, position=pos))
-        if self.on_emissions is not None and result.emissions:
-            self.on_emissions(rx, result.emissions, ctx)
+        if self.on_emissions is not None and emissions:
+            self.on_emissions(rx, emissions, ctx)
+
+
+def _median_floor(hops: Sequence[Spectrum]) -> float | None:
+    """Median power of all hops' bins: a robust noise-floor figure for the record."""
+    if not hops:
+        return None
+    value = float(np.median(np.concatenate([h.power_db for h in hops])))
+    return value if math.isfinite(value) else None
 
 
 def _field_strength(power_db: float, unit: str, rx_cfg: ReceiverConfig) -> float | None:
@@ -186,6 +235,16 @@ class ChannelWatchRunner:
         fft_size = 1024
         n = max(int(self.task.dwell_s * rate), 2 * fft_size)
         n_avg = max(1, 2 * n // fft_size - 1)
+        if self.task.gain_db is not None:
+            rx.set_gain(None if self.task.gain_db == "agc" else self.task.gain_db)
+        try:
+            self._watch(rx, ctx, fft_size, n, n_avg)
+        finally:
+            if self.task.gain_db is not None:
+                rx.set_gain(ctx.receiver.gain_db)
+
+    def _watch(self, rx: Receiver, ctx: TaskContext, fft_size: int, n: int, n_avg: int) -> None:
+        rate = rx.sample_rate_hz
         for ch in self.task.channels:
             # Tune a quarter of the rate away so the channel sits clear of the DC spike.
             rx.tune(ch.f_hz - rate / 4)
@@ -230,7 +289,7 @@ class OccupancyRunner:
         t = self.task
         sweep = measure_sweep(
             rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.channel_bw_hz / 4, n_averages=4
-        )
+        ).sweep
         result = analyze_spectrum(sweep)
         floor = float(np.nanmedian(result.noise_floor_db))
         half = t.channel_bw_hz / 2

@@ -44,7 +44,11 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         engine = create_engine(url, echo=echo)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    connect_args = {}
+    if url.startswith("postgresql"):
+        # Fail in seconds, not minutes, when the server is unreachable (doctor, CLI).
+        connect_args["connect_timeout"] = 10
+    return create_engine(url, echo=echo, pool_pre_ping=True, connect_args=connect_args)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -30,11 +30,12 @@ string or boolean fields are refused, as InfluxDB refuses them.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import sqlite3
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from dsp.errors import StorageError
@@ -97,9 +98,9 @@ class EmbeddedTimeSeries(TimeSeriesStore):
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        if self.path != ":memory:":
-            Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
             # Autocommit mode: transactions are begun and ended explicitly below.
             self._conn = sqlite3.connect(
                 self.path, isolation_level=None, check_same_thread=False, timeout=30.0
@@ -107,7 +108,7 @@ class EmbeddedTimeSeries(TimeSeriesStore):
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.executescript(_SCHEMA)
-        except sqlite3.Error as err:
+        except (sqlite3.Error, OSError) as err:
             raise StorageError(
                 f"Không mở được kho dữ liệu / cannot open the time-series file {self.path}: {err}"
             ) from err
@@ -160,7 +161,9 @@ class EmbeddedTimeSeries(TimeSeriesStore):
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as err:
-                raise StorageError(f"Kho dữ liệu bận / time-series file busy: {err}") from err
+                raise StorageError(
+                    f"Không ghi được / cannot start a write on {self.path}: {err}"
+                ) from err
             try:
                 # Hot loop: plain local lookups, fast paths by exact type.
                 for point in points:
@@ -206,7 +209,8 @@ class EmbeddedTimeSeries(TimeSeriesStore):
                     conn.executemany(_INSERT, rows)
                 conn.execute("COMMIT")
             except BaseException as err:
-                conn.execute("ROLLBACK")
+                if conn.in_transaction:  # SQLite may have rolled back on its own
+                    conn.execute("ROLLBACK")
                 for skey in new_series:
                     series_ids.pop(skey, None)
                 for fkey in new_fields:
@@ -255,7 +259,7 @@ class EmbeddedTimeSeries(TimeSeriesStore):
         group_by: Sequence[str] = (),
     ) -> list[Row]:
         check_query_args(aggregate, window_ns)
-        with self._lock:
+        with self._lock, self._errors("query"):
             found = self._conn.execute(
                 "SELECT id, type FROM fields WHERE measurement = ? AND name = ?",
                 (measurement, field_name),
@@ -337,7 +341,7 @@ class EmbeddedTimeSeries(TimeSeriesStore):
         before_ns: int | None = None,
         tags: Mapping[str, str | Sequence[str]] | None = None,
     ) -> None:
-        with self._lock:
+        with self._lock, self._errors("delete"):
             sids = list(self._matching_series(measurement, tags))
             if not sids:
                 return
@@ -354,11 +358,20 @@ class EmbeddedTimeSeries(TimeSeriesStore):
                     )
                 self._conn.execute("COMMIT")
             except BaseException:
-                self._conn.execute("ROLLBACK")
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
                 raise
             if before_ns is None:
                 gone = set(sids)
                 self._series_ids = {k: v for k, v in self._series_ids.items() if v not in gone}
+
+    @contextlib.contextmanager
+    def _errors(self, what: str) -> Iterator[None]:
+        """SQLite errors become StorageError naming the file."""
+        try:
+            yield
+        except sqlite3.Error as err:
+            raise StorageError(f"Lỗi kho nhúng / {what} on {self.path} failed: {err}") from err
 
     def apply_retention(self, keep_ns: int, *, now_ns: int) -> None:
         self.delete(before_ns=int(now_ns) - int(keep_ns))

@@ -8,22 +8,25 @@ Debian's ``influxd`` 1.6.7). InfluxDB 2.x and 3.x serve the same two endpoints a
 their *v1-compatibility API*, so this module talks to all three without a second
 client:
 
-- **Database and retention policy → bucket.** 2.x/3.x store data in buckets; a
+- **Database and retention policy → bucket.** 2.x stores data in buckets; a
   *DBRP mapping* names the bucket that a v1 ``db`` (and optional ``rp``) refers to.
-  Create it once on the server, e.g. for 2.x
-  ``influx v1 dbrp create --db rfwatch --rp autogen --bucket-id <id> --default``;
-  3.x (Core/Enterprise) maps the ``db`` name to the database of that name (``rp``
-  is ignored or selects ``db/rp``). Then set ``database`` (and
-  ``retention_policy``) here as for 1.x. ``CREATE DATABASE`` is not available
-  through the compatibility API, so set ``create_database=False`` there and
-  create the bucket/database with the server's own tools.
+  Create it once on the server, e.g.
+  ``influx v1 dbrp create --db rfwatch --rp autogen --bucket-id <id> --default``,
+  then set ``database`` (and ``retention_policy``) here as for 1.x. In 3.x
+  (Core/Enterprise) the ``db`` parameter names the 3.x database directly: leave
+  ``retention_policy`` unset. 3.x also refuses a tag and a field of the same name
+  in one measurement (:mod:`storage.names` never does that). ``CREATE DATABASE``
+  is not available through the compatibility APIs: set ``create_database=False``
+  there and create the bucket/database with the server's own tools.
 - **Authentication.** 1.x with auth on takes ``username``/``password`` (sent as the
   ``u``/``p`` query parameters). 2.x/3.x take an API token, either as ``password``
   (any ``username``; the v1 compatibility convention) or as ``token``, which is
   sent as an ``Authorization: Token <token>`` header.
-- **Deletes** (``DELETE``/``DROP SERIES``) work on 1.x; 2.x's v1 API refuses
-  InfluxQL deletes (use a bucket retention period there instead: see
-  :meth:`InfluxTimeSeries.apply_retention`), and 3.x does not support them.
+- **Deletes** use InfluxQL ``DELETE FROM ... WHERE``, which 1.x and 2.x (through
+  the v1 API) accept; 3.x does not delete through InfluxQL: use the database's
+  retention period there (see :meth:`InfluxTimeSeries.apply_retention`).
+- Queries use the ``::field``/``::tag`` casts of InfluxQL, so a tag and a field that
+  share a name are never confused.
 
 Failures
 --------
@@ -176,7 +179,13 @@ class InfluxTimeSeries(TimeSeriesStore):
             params={"db": self.database, "epoch": "ns"},
             data={"q": q},
         )
-        body = resp.json()
+        try:
+            body = resp.json()
+        except ValueError as err:
+            raise StorageError(
+                f"Trả lời không phải JSON / InfluxDB answered {what} with non-JSON: "
+                f"{resp.text[:200]!r}"
+            ) from err
         if "error" in body:
             raise StorageError(f"InfluxDB từ chối / InfluxDB refused {what}: {body['error']}")
         results = body.get("results") or [{}]
@@ -232,7 +241,7 @@ class InfluxTimeSeries(TimeSeriesStore):
         finally:
             if in_flight is not None:
                 # Leaving on an error: let the batch on the wire finish, never orphan it.
-                with contextlib.suppress(StorageError):
+                with contextlib.suppress(Exception):
                     in_flight.result()
         return written
 
@@ -342,15 +351,20 @@ class InfluxTimeSeries(TimeSeriesStore):
             return
         conds = tag_conds + time_condition(None, before_ns)
         where = f" WHERE {' AND '.join(conds)}" if conds else ""
-        if measurement is None:
-            # InfluxQL DELETE needs FROM or WHERE; a regex FROM covers every measurement.
-            q = f"DELETE{where}" if conds else "DROP SERIES FROM /.*/"
-        else:
-            q = f"DELETE FROM {quote_ident(measurement)}{where}"
+        # DELETE (not DROP SERIES) because 2.x's v1 API serves it too; a regex FROM
+        # (a constant, nothing pasted) covers every measurement.
+        source = "/.*/" if measurement is None else quote_ident(measurement)
+        q = f"DELETE FROM {source}{where}"
         self._query_raw(q, what="delete")
         self._field_types.clear()
 
     def apply_retention(self, keep_ns: int, *, now_ns: int) -> None:
+        """``DELETE`` everything older than ``now_ns - keep_ns`` (all measurements).
+
+        On a server that keeps data by its own retention policy (an ``rp`` with a
+        DURATION, a 2.x bucket's or a 3.x database's retention period) prefer that:
+        it drops whole shards instead of deleting points.
+        """
         self.delete(before_ns=int(now_ns) - int(keep_ns))
 
     def close(self) -> None:

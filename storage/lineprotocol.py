@@ -79,7 +79,8 @@ class LineProtocolEncoder:
     def __init__(self, max_cached_series: int = 200_000) -> None:
         self._max = max_cached_series
         self._series: dict[tuple[str, tuple[tuple[str, str], ...]], str] = {}
-        self._field_keys: dict[tuple[str, str], str] = {}
+        # Field keys are valid or not whatever the measurement: cache by key alone.
+        self._field_keys: dict[str, str] = {}
 
     def _series_key(self, measurement: str, tags: Iterable[tuple[str, str]]) -> str:
         check_name("measurement", measurement)
@@ -94,7 +95,7 @@ class LineProtocolEncoder:
     def _field_key(self, measurement: str, key: str) -> str:
         check_name("field key", key, measurement=measurement)
         escaped = escape_tag(key)
-        self._field_keys[(measurement, key)] = escaped
+        self._field_keys[key] = escaped
         return escaped
 
     def line(self, point: Point) -> str:
@@ -117,7 +118,7 @@ class LineProtocolEncoder:
         field_keys = self._field_keys
         parts = []
         for key, value in fields.items():
-            fkey = field_keys.get((measurement, key))
+            fkey = field_keys.get(key)
             if fkey is None:
                 fkey = self._field_key(measurement, key)
             # Fast paths by exact type; anything else is normalized first.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,9 +59,11 @@ __all__ = [
     "AGC_TARGET_DBFS",
     "resolve_scene_path",
     "apparent_offset_hz",
+    "loop_samples",
 ]
 
-#: Length of each emitter's looped waveform (samples at the receiver's rate).
+#: Nominal length of each emitter's looped waveform (samples at the receiver's rate);
+#: see :func:`loop_samples` for the exact length at a given rate.
 LOOP_SAMPLES = 2**19
 #: The simulated AGC picks the highest table gain keeping the total power below this.
 AGC_TARGET_DBFS = -20.0
@@ -116,14 +119,16 @@ def oversampling(cfg: object, sample_rate_hz: float) -> int:
 
 
 class Scene:
-    """A validated scene with caches for waveforms; thread-compatible, not thread-safe."""
+    """A validated scene with caches for waveforms (safe to share between threads)."""
 
     def __init__(self, config: SceneConfig, source: str = "<scene>") -> None:
         self.config = config
         self.source = source
         self._ref_cache: dict[str, tuple[np.ndarray, np.ndarray, float]] = {}
         self._fd_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self._fd_cache_max = 24
+        # Entries are 4 MB (16 MB for OFDM); 48 covers 4 receivers x 12 emitters.
+        self._fd_cache_max = 48
+        self._lock = threading.Lock()
 
     # ----------------------------------------------------------------- loading
     @classmethod
@@ -207,7 +212,8 @@ class Scene:
         Computed once from one period of the generator at a rate holding the emission
         (the periodogram of a periodic signal is exact: no leakage, no window).
         """
-        hit = self._ref_cache.get(emitter.id)
+        with self._lock:
+            hit = self._ref_cache.get(emitter.id)
         if hit is not None:
             return hit
         cfg = emitter.modulation
@@ -221,7 +227,8 @@ class Scene:
         p /= p.sum()
         f = np.fft.fftshift(np.fft.fftfreq(n, 1.0 / fs))
         bw = occupied_bandwidth_hz(f, p)
-        self._ref_cache[emitter.id] = (f, p, bw)
+        with self._lock:
+            self._ref_cache[emitter.id] = (f, p, bw)
         return f, p, bw
 
     def baseband_fd(
@@ -234,16 +241,18 @@ class Scene:
         """
         k = oversampling(emitter.modulation, sample_rate_hz)
         key = (emitter.id, round(sample_rate_hz, 6), n)
-        hit = self._fd_cache.get(key)
-        if hit is not None:
-            self._fd_cache.move_to_end(key)
-            return hit, k
+        with self._lock:
+            hit = self._fd_cache.get(key)
+            if hit is not None:
+                self._fd_cache.move_to_end(key)
+                return hit, k
         rng = np.random.default_rng(_stable_seed(self.config.seed, emitter.id, key[1], n))
         x = generate_baseband(emitter.modulation, k * sample_rate_hz, k * n, rng)
         fd = np.fft.fft(x).astype(np.complex64)
-        self._fd_cache[key] = fd
-        while len(self._fd_cache) > self._fd_cache_max:
-            self._fd_cache.popitem(last=False)
+        with self._lock:
+            self._fd_cache[key] = fd
+            while len(self._fd_cache) > self._fd_cache_max:
+                self._fd_cache.popitem(last=False)
         return fd, k
 
     # ----------------------------------------------------------------- truth
@@ -335,6 +344,7 @@ class Scene:
                     f_apparent_hz=f_app,
                     bw_99_hz=bw,
                     power_dbm=lb.power_dbm,
+                    power_antenna_dbm=lb.power_dbm + rx.cable_loss_db,
                     power_dbfs=p_dbfs,
                     e_dbuv_m=lb.e_dbuv_m,
                     distance_m=lb.distance_m,
@@ -416,8 +426,34 @@ def resolve_scene_path(path: str | Path) -> Path:
     return p
 
 
+def loop_samples(sample_rate_hz: float) -> int:
+    """Loop length (about 2**19) at this rate: a multiple of ``rate / 1 kHz`` if whole.
+
+    Then the waveform's bin grid divides 1 kHz, so offsets in whole kHz and the FM
+    stereo pilot (19 kHz) are exact (with no crystal error). The multiplier is an
+    FFT-friendly size (scipy's ``next_fast_len``).
+    """
+    from scipy.fft import next_fast_len
+
+    q = sample_rate_hz / 1000.0
+    if q != int(q) or q < 1:
+        return LOOP_SAMPLES
+    q = int(q)
+    m = max(1, round(LOOP_SAMPLES / q))
+    while not _smooth(q * m):
+        m = next_fast_len(m + 1)
+    return q * m
+
+
+def _smooth(n: int) -> bool:
+    for p in (2, 3, 5, 7):
+        while n % p == 0:
+            n //= p
+    return n == 1
+
+
 def apparent_offset_hz(
-    f_hz: float, f_center_hz: float, sample_rate_hz: float, eps: float, n: int = LOOP_SAMPLES
+    f_hz: float, f_center_hz: float, sample_rate_hz: float, eps: float, n: int | None = None
 ) -> float:
     """Baseband offset (Hz, nominal clock) where the receiver shows an emitter at ``f_hz``.
 
@@ -426,6 +462,8 @@ def apparent_offset_hz(
     the waveform's bin grid ``rate (1 + eps) / n`` and read with the nominal clock, so the
     apparent RF frequency is ``f / (1 + eps)`` to within half a bin.
     """
+    if n is None:
+        n = loop_samples(sample_rate_hz)
     fs_eff = sample_rate_hz * (1 + eps)
     step = fs_eff / n
     true_off = f_hz - f_center_hz * (1 + eps)

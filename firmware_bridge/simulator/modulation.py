@@ -170,7 +170,7 @@ def wbfm(
 
     Composite = 0.9 * ((L+R)/2 + (L-R)/2 * cos(2 w_p t)) + 0.1 * cos(w_p t), so its peak
     never exceeds 1. The pilot is rounded to the waveform's bin grid (periodicity);
-    at 2.4 MS/s and 2**19 samples that moves it by at most 2.3 Hz.
+    the simulator's loop lengths put 19 kHz exactly on the grid at whole-kHz rates.
     """
     left = music_audio(sample_rate_hz, n, rng)
     if not stereo:

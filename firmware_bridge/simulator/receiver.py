@@ -8,9 +8,11 @@ time run as fast as the machine allows.
 How a block is made (fast path, see bench/simulator.py):
 
 - On (re)tuning, each emitter whose emission reaches the band gets one period of its
-  waveform (``LOOP_SAMPLES`` samples) shifted by whole FFT bins to its apparent offset,
+  waveform (about 2**19 samples, :func:`~firmware_bridge.simulator.model.loop_samples`)
+  shifted by whole FFT bins to its apparent offset,
   with the anti-alias roll-off applied in the frequency domain (exact for a periodic
-  signal, no aliasing of what lies outside the band). Cached per tuning (LRU).
+  signal, no aliasing of what lies outside the band). Cached per tuning (LRU by
+  bytes, ``TUNING_CACHE_BYTES``), so a sweep that revisits its hops costs little.
 - Thermal noise comes from a pre-filtered Gaussian buffer read at a random offset per
   block (seeded), scaled to kT0 B NF through the gain.
 - A block is noise + the sum of the on-air emitters' looped waveforms (each switched
@@ -42,8 +44,9 @@ from firmware_bridge.simulator.model import (
     Scene,
     _stable_seed,
     apparent_offset_hz,
+    loop_samples,
 )
-from firmware_bridge.simulator.scene import EmitterConfig, ReceiverConfig
+from firmware_bridge.simulator.scene import EmitterConfig, FaultsConfig, ReceiverConfig
 from firmware_bridge.simulator.truth import EmitterTruth, NoiseTruth
 
 __all__ = ["SimulatorReceiver", "R820T_CAPABILITIES", "RETUNE_GAP_NS"]
@@ -59,6 +62,8 @@ R820T_CAPABILITIES = ReceiverCapabilities(
 #: Virtual time lost on each retune or rate change (rtl_power waits 5 ms, then discards).
 RETUNE_GAP_NS = 5_000_000
 _NOISE_SAMPLES = 2**20
+#: Memory kept per receiver for prepared tunings (emitter waveforms, ~4 MB each).
+TUNING_CACHE_BYTES = 160 * 2**20
 
 
 @dataclass(slots=True)
@@ -106,6 +111,7 @@ class SimulatorReceiver(Receiver):
             else R820T_CAPABILITIES.nearest_gain_db(self.config.gain_db)
         )
         self._ppm_correction = 0.0
+        self._faults: FaultsConfig = self.config.faults
         self._open = False
         self._t_tune_ns = scene.start_ns if t0_ns is None else int(t0_ns)
         self._samples_since_tune = 0
@@ -144,7 +150,7 @@ class SimulatorReceiver(Receiver):
         return R820T_CAPABILITIES
 
     def open(self) -> None:
-        if self._lost and self.config.faults.lost_permanently:
+        if self._lost and self._faults.lost_permanently:
             raise ReceiverNotFound(
                 f"Không tìm thấy thiết bị / no device: simulated receiver {self.config.id!r} "
                 "was lost permanently (scene faults.lost_permanently)"
@@ -210,6 +216,14 @@ class SimulatorReceiver(Receiver):
         """The exact calibration: dBFS at the ADC = dBm at the input connector + this."""
         return dbm_to_dbfs_offset_db(f_hz, gain_db)
 
+    def set_faults(self, **changes: object) -> None:
+        """Change the failures on request (the scene's ``faults`` fields), e.g.
+        ``set_faults(fail_after_blocks=3)``; counts restart from now."""
+        merged = {**self._faults.model_dump(), **changes}
+        self._faults = FaultsConfig.model_validate(merged)
+        self._failures = 0
+        self._blocks_since_open = 0
+
     def set_position(self, position: GeoPosition) -> None:
         """Move the receiver (a field kit on the road); takes effect on the next block."""
         self._position = position
@@ -257,7 +271,7 @@ class SimulatorReceiver(Receiver):
                 f"Máy thu chưa mở / receiver not open: {self.receiver_id} (call open())"
             )
         self._maybe_fail()
-        faults = self.config.faults
+        faults = self._faults
         dropped = 0
         if faults.drop_every_blocks and (self._blocks_total + 1) % faults.drop_every_blocks == 0:
             dropped = faults.drop_samples
@@ -280,7 +294,7 @@ class SimulatorReceiver(Receiver):
         )
 
     def _maybe_fail(self) -> None:
-        faults = self.config.faults
+        faults = self._faults
         if faults.fail_after_blocks is None:
             return
         if self._failures > 0 and not faults.fail_repeat:
@@ -310,19 +324,25 @@ class SimulatorReceiver(Receiver):
             return hit
         prepared = [p for e in self.scene.emitters if (p := self._prepare(e)) is not None]
         self._tunings[key] = prepared
-        while len(self._tunings) > 6:
+        # LRU by bytes: a sweep revisits its hops, most of them empty (free to keep).
+        while len(self._tunings) > 1 and self._tuning_bytes() > TUNING_CACHE_BYTES:
             self._tunings.popitem(last=False)
         return prepared
 
+    def _tuning_bytes(self) -> int:
+        return sum(p.waveform.nbytes for ps in self._tunings.values() for p in ps)
+
     def _prepare(self, e: EmitterConfig) -> _Prepared | None:
-        n = LOOP_SAMPLES
+        n = loop_samples(self._rate_hz)
         fs = self._rate_hz
         eps = self._eps()
         fs_eff = fs * (1 + eps)
         off_hz = apparent_offset_hz(e.f_hz, self._f_center_hz, fs, eps, n)
         _, _, bw = self.scene.reference_spectrum(e)
-        if abs(off_hz) - max(bw, 4.0 * e.modulation.nominal_bw_hz()) / 2 > fs / 2:
-            return None  # nothing of it reaches the band
+        # Beyond 1.5x its 99 % band an emission is > 40 dB down: skip it when that
+        # much does not reach the band.
+        if abs(off_hz) - 0.75 * max(bw, e.modulation.nominal_bw_hz()) > fs / 2:
+            return None
         fd, k = self.scene.baseband_fd(e, fs_eff, n)
         shift = int(round(off_hz * (1 + eps) / (fs_eff / n)))
         m = np.arange(-n // 2, n // 2)
@@ -363,6 +383,7 @@ class SimulatorReceiver(Receiver):
             10 ** ((thermal_noise_dbm(fs, rx.noise_figure_db) + offset_db) / 20)
         )
         out = np.empty(n, dtype=np.complex64)
+        scratch = np.empty(min(n, 2 * LOOP_SAMPLES), dtype=np.complex64)
         start = int(self._rng.integers(0, noise.size))
         _copy_looped(out, noise, start, 0, n, noise_amp)
         # Emitters, each switched at the sample its schedule says.
@@ -381,7 +402,7 @@ class SimulatorReceiver(Receiver):
                 a = max(0, min(n, math.ceil((a_s - t0_s) * fs - 1e-6)))
                 b = max(0, min(n, math.ceil((b_s - t0_s) * fs - 1e-6)))
                 if b > a:
-                    _add_looped(out, wave, (first + a) % wave.size, a, b, amp)
+                    _add_looped(out, wave, (first + a) % wave.size, a, b, amp, scratch)
         imb = rx.iq_imbalance
         apply_iq_imbalance(out, imb.amplitude_db, imb.phase_deg)
         if rx.dc_offset.i or rx.dc_offset.q:
@@ -403,14 +424,22 @@ def _copy_looped(
 
 
 def _add_looped(
-    out: np.ndarray, src: np.ndarray, start: int, a: int, b: int, amp: np.float32
+    out: np.ndarray,
+    src: np.ndarray,
+    start: int,
+    a: int,
+    b: int,
+    amp: np.float32,
+    scratch: np.ndarray,
 ) -> None:
-    """out[a:b] += amp * src[start:...] reading ``src`` as a loop."""
+    """out[a:b] += amp * src[start:...] reading ``src`` as a loop (no allocation)."""
     pos = start
     i = a
     while i < b:
         take = min(b - i, src.size - pos)
+        tmp = scratch[:take]
+        np.multiply(src[pos : pos + take], amp, out=tmp)
         seg = out[i : i + take]
-        seg += amp * src[pos : pos + take]
+        seg += tmp
         i += take
         pos = 0

@@ -30,11 +30,15 @@ class EmitterTruth:
     f_apparent_hz:
         Where the receiver shows it: ``f_hz / (1 + ppm_residual * 1e-6)`` (the RTL-SDR
         derives LO and sample clock from one crystal), rounded to the simulator's
-        waveform grid (sample_rate / 2**19, about 4.6 Hz at 2.4 MS/s).
+        waveform grid (sample_rate / loop length, 4.46 Hz at 2.4 MS/s; whole-kHz
+        offsets are exact when there is no crystal error).
     bw_99_hz:
         99 % occupied bandwidth of the whole emission (0 for CW).
     power_dbm:
-        Mean power at the receiver's input connector (after antenna gain and cable loss).
+        Mean power at the receiver's input connector (after antenna gain and cable
+        loss): the dBm of the calibration ``dBFS = dBm + dbm_to_dbfs_offset_db``.
+    power_antenna_dbm:
+        The same at the antenna's terminals (before the cable loss).
     power_dbfs:
         Mean power of the part that reaches the ADC (the in-band part, after the
         anti-alias roll-off and the IQ-imbalance gain |mu|^2), in dBFS; ``-inf`` when
@@ -61,6 +65,7 @@ class EmitterTruth:
     f_apparent_hz: float
     bw_99_hz: float
     power_dbm: float
+    power_antenna_dbm: float
     power_dbfs: float
     e_dbuv_m: float
     distance_m: float

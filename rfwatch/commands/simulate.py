@@ -12,12 +12,16 @@ import dataclasses
 import json
 import math
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from dsp.errors import InputFormatError
+
+if TYPE_CHECKING:
+    from firmware_bridge.simulator.model import Scene
 
 _BLOCK_SAMPLES = 262_144
 
@@ -26,6 +30,17 @@ def _jsonable(value: object) -> object:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def _on_intervals_ns(
+    scene: Scene, emitter_id: str, t_start_ns: int, seconds: float
+) -> list[list[int]]:
+    emitter = scene.emitter(emitter_id)
+    t0_s = (t_start_ns - scene.start_ns) / 1e9
+    return [
+        [scene.start_ns + int(round(a * 1e9)), scene.start_ns + int(round(b * 1e9))]
+        for a, b in emitter.on_intervals_s(t0_s, t0_s + seconds)
+    ]
 
 
 def truth_path_for(meta_path: Path) -> Path:
@@ -121,7 +136,14 @@ def simulate(
                 ),
                 "noise": dataclasses.asdict(noise),
                 "emitters": [
-                    {k: _jsonable(v) for k, v in dataclasses.asdict(t).items()} for t in truth
+                    {
+                        **{k: _jsonable(v) for k, v in dataclasses.asdict(t).items()},
+                        # When it is on air within the recording (UTC ns), for schedules.
+                        "on_intervals_ns": _on_intervals_ns(
+                            rx.scene, t.emitter_id, t_start_ns, done / rx.sample_rate_hz
+                        ),
+                    }
+                    for t in truth
                 ],
             },
             ensure_ascii=False,

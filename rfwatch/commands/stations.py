@@ -1,9 +1,225 @@
-"""CLI commands of this area (registered on the root app by ``register``)."""
+"""Stations and the centre: ``station run``, ``central run``/``token``, ``field sync``, ``demo``."""
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+
+from dsp.errors import ConfigError
+from dsp.types import GeoPosition
+from rfwatch.state import get_settings
+
+console = Console()
+station_app = typer.Typer(help="Trạm đo / monitoring station.", no_args_is_help=True)
+central_app = typer.Typer(help="Trung tâm / the centre.", no_args_is_help=True)
+field_app = typer.Typer(help="Bộ đo di động / field kit.", no_args_is_help=True)
+
+CONFIG_OPT = typer.Option(..., "--config", "-c", help="Tệp cấu hình trạm / site.yaml")
+
+
+def _token(cfg, override: str | None) -> str:  # noqa: ANN001 - SiteConfig
+    if override:
+        return override
+    centre = cfg.centre
+    if centre is not None and centre.token:
+        return centre.token
+    if centre is not None and centre.token_env and os.environ.get(centre.token_env):
+        return os.environ[centre.token_env]
+    raise ConfigError(
+        "Thiếu mã truy cập của trạm / no station token: set centre.token, the variable "
+        f"{centre.token_env if centre else 'RFWATCH_STATION_TOKEN'} or --token"
+    )
+
+
+def _outbox(cfg):  # noqa: ANN001, ANN202
+    from stations.outbox import Outbox
+
+    path = cfg.outbox.path or (
+        Path(get_settings().home) / "stations" / cfg.station.id / "outbox.sqlite"
+    )
+    return Outbox(
+        path,
+        station_id=cfg.station.id,
+        station_kind=cfg.station.kind,
+        max_bytes=cfg.outbox.max_bytes,
+    )
+
+
+def station_run(
+    config: Path = CONFIG_OPT,
+    token: str | None = typer.Option(None, help="Mã truy cập / bearer token (else from config)"),
+    seconds: float | None = typer.Option(
+        None, help="Dừng sau N giây / stop after N seconds (default: run until stopped)"
+    ),
+    seed: int = typer.Option(0, help="Hạt giống bộ mô phỏng / simulator seed"),
+) -> None:
+    """Chạy trạm đo / run a border station or field kit (measure, queue, upload)."""
+    from stations.agent import OutboxSink, StationAgent
+    from stations.config import load_site_config
+    from stations.sources import GpsPositionSource, open_site_receiver
+    from stations.uplink import Uplink
+
+    cfg = load_site_config(config)
+    outbox = _outbox(cfg)
+    uplink = None
+    if cfg.centre is not None and cfg.station.kind == "fixed":
+        uplink = Uplink(
+            outbox,
+            url=cfg.centre.url,
+            token=_token(cfg, token),
+            timeout_s=cfg.centre.timeout_s,
+            backoff_initial_s=cfg.centre.backoff_initial_s,
+            backoff_max_s=cfg.centre.backoff_max_s,
+        )
+    reader = None
+    position_source = None
+    if cfg.gps is not None:
+        from firmware_bridge.gps import GpsReader
+
+        reader = GpsReader(cfg.gps.port, baudrate=cfg.gps.baud).start()
+        position_source = GpsPositionSource(reader)
+    evidence_dir = cfg.evidence_dir or (
+        Path(get_settings().home) / "stations" / cfg.station.id / "evidence"
+    )
+    agent = StationAgent(
+        cfg,
+        open_receiver=lambda c: open_site_receiver(c, seed=seed),
+        sink=OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch),
+        position_source=position_source,
+        outbox=outbox,
+        uplink=uplink,
+        evidence_dir=evidence_dir,
+    )
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    until = None if seconds is None else time.time_ns() + int(seconds * 1e9)
+    console.print(
+        f"Trạm / station {cfg.station.id}: {len(cfg.receivers)} máy thu / receivers, "
+        f"{len(cfg.tasks)} nhiệm vụ / tasks, hàng đợi / outbox {outbox.path}"
+    )
+    try:
+        agent.run(until_ns=until, stop=stop)
+    except KeyboardInterrupt:
+        stop.set()
+    finally:
+        if uplink is not None:
+            uplink.close()
+        if reader is not None:
+            reader.close()
+        outbox.close()
+
+
+def central_run(
+    host: str = typer.Option("127.0.0.1", help="Địa chỉ / address to listen on"),
+    port: int = typer.Option(8600, help="Cổng / port"),
+) -> None:
+    """Chạy trung tâm / run the centre (ingest API; web pages later)."""
+    import uvicorn
+
+    from api.app import create_app
+    from rfwatch.demo import central_config
+
+    app = create_app(config=central_config(get_settings()))
+    console.print(f"Trung tâm / centre on http://{host}:{port}")
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def central_token(
+    station_id: str = typer.Argument(..., help="Mã trạm / station id"),
+    name: str = typer.Option(..., help="Tên trạm / station name"),
+    kind: str = typer.Option("fixed", help="fixed | field_kit"),
+    lat: float | None = typer.Option(None, help="Vĩ độ / latitude (deg)"),
+    lon: float | None = typer.Option(None, help="Kinh độ / longitude (deg)"),
+) -> None:
+    """Đăng ký trạm và cấp mã / register a station and issue its bearer token (printed once)."""
+    from stations.tokens import issue_token, register_station
+    from storage.db import make_engine, make_session_factory
+    from storage.migrations import upgrade
+
+    settings = get_settings()
+    Path(settings.home).mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    engine = make_engine(settings.database_url)
+    try:
+        with make_session_factory(engine).begin() as session:
+            pos = GeoPosition(lat, lon) if lat is not None and lon is not None else None
+            register_station(session, station_id, name=name, kind=kind, position=pos)
+            token = issue_token(session, station_id)
+    finally:
+        engine.dispose()
+    typer.echo(token)
+
+
+def field_sync(
+    config: Path = CONFIG_OPT,
+    token: str | None = typer.Option(None, help="Mã truy cập / bearer token (else from config)"),
+    url: str | None = typer.Option(None, help="URL trung tâm / centre URL (else from config)"),
+    timeout_s: float = typer.Option(600.0, help="Thời gian tối đa / give up after (s)"),
+) -> None:
+    """Đồng bộ bộ đo di động / upload a field kit's measurements (idempotent)."""
+    from stations.config import load_site_config
+    from stations.uplink import Uplink
+
+    cfg = load_site_config(config)
+    base = url or (cfg.centre.url if cfg.centre else None)
+    if not base:
+        raise ConfigError("Thiếu URL trung tâm / no centre URL: set centre.url or --url")
+    outbox = _outbox(cfg)
+    uplink = Uplink(outbox, url=base, token=_token(cfg, token))
+    total = outbox.depth()
+    try:
+        with Progress(
+            TextColumn("[bold]Đồng bộ / sync"),
+            BarColumn(),
+            TextColumn("{task.completed}/{task.total}"),
+            console=console,
+        ) as progress:
+            task = progress.add_task("sync", total=total)
+            deadline = time.monotonic() + timeout_s
+            while outbox.depth() and time.monotonic() < deadline:
+                uplink.run_once()
+                progress.update(task, completed=total - outbox.depth())
+                wait = uplink.next_attempt_s - time.monotonic()
+                if wait > 0:
+                    time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
+        left = outbox.depth()
+        if left:
+            raise ConfigError(
+                f"Còn {left} lô chưa gửi / {left} batches not delivered: {uplink.last_error}"
+            )
+        console.print(
+            f"Đã gửi / delivered {uplink.total_sent} lô / batches "
+            f"({uplink.total_duplicates} đã có / already there)"
+        )
+    finally:
+        uplink.close()
+        outbox.close()
+
+
+def demo(
+    seconds: float = typer.Option(240.0, help="Thời gian cảnh / scene time to run (s)"),
+    seed: int = typer.Option(0, help="Hạt giống / simulator seed"),
+) -> None:
+    """Chạy thử toàn hệ thống / the whole system on a simulated scene (Lạng Sơn)."""
+    from rfwatch.demo import run_demo
+
+    run_demo(get_settings(), seconds=seconds, seed=seed, console=console)
 
 
 def register(app: typer.Typer) -> None:
     """Add this area's commands to the root app."""
+    station_app.command("run")(station_run)
+    central_app.command("run")(central_run)
+    central_app.command("token")(central_token)
+    field_app.command("sync")(field_sync)
+    app.add_typer(station_app, name="station")
+    app.add_typer(central_app, name="central")
+    app.add_typer(field_app, name="field")
+    app.command("demo")(demo)

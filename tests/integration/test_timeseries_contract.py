@@ -581,3 +581,10 @@ def test_influx_error_mid_pipeline_raises_and_stops() -> None:
                 s.write(Point("m", {}, {"v": float(i)}, i) for i in range(10))
     # Batches 1 and 2 went out; the failure stopped the rest (at most one more encoded).
     assert 2 <= len(stub.requests) <= 3
+
+
+def test_influx_non_json_query_answer_is_a_storage_error() -> None:
+    with _StubInflux([(200, b"<html>proxy login</html>")]) as stub:
+        with InfluxTimeSeries(stub.url, database="rf") as s:
+            with pytest.raises(StorageError, match="non-JSON.*proxy login"):
+                s.query("m", "v", **ALL)

@@ -114,7 +114,7 @@ def upgrade() -> None:
         sa.Column("f_hz", sa.Float(), nullable=False),
         sa.Column("bw_hz", sa.Float(), nullable=False),
         sa.Column("licence_id", sa.String(64), nullable=True),
-        sa.Column("foreign_id", sa.String(64), nullable=True),
+        sa.Column("matched_id", sa.String(64), nullable=True),
         sa.Column("severity", sa.String(8), nullable=False),
         sa.Column("assignee", sa.String(200), nullable=True),
         sa.Column("first_seen_ns", sa.BigInteger(), nullable=False),
@@ -133,7 +133,8 @@ def upgrade() -> None:
             _in("emitter_class", EMITTER_CLASSES), name=op.f("ck_cases_emitter_class")
         ),
         sa.CheckConstraint(
-            f"(status = 'dismissed' AND {_in('dismiss_reason', DISMISS_REASONS)}) OR "
+            f"(status = 'dismissed' AND dismiss_reason IS NOT NULL AND "
+            f"{_in('dismiss_reason', DISMISS_REASONS)}) OR "
             "(status <> 'dismissed' AND dismiss_reason IS NULL)",
             name=op.f("ck_cases_dismiss_reason"),
         ),

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsp.measure import (
     channel_power,
@@ -109,7 +111,7 @@ def test_channel_power_of_white_noise_matches_its_share() -> None:
 def test_field_strength_only_when_calibrated() -> None:
     s, floor = band_spectrum(500, slice(200, 300), -70.0, -130.0)
     e = measure_emission(s, floor, 190, 310, af_db_m=lambda f_hz: 20.0, cable_loss_db=1.5)
-    assert e.e_dbuv_m == pytest.approx(e.power_db + 107.0 + 20.0 + 1.5)
+    assert e.e_dbuv_m == pytest.approx(e.power_db + 10 * math.log10(50) + 90 + 20.0 + 1.5)
     s_fs, floor_fs = band_spectrum(500, slice(200, 300), -70.0, -130.0, unit="dBFS")
     assert measure_emission(s_fs, floor_fs, 190, 310, af_db_m=20.0).e_dbuv_m is None
 
@@ -128,3 +130,22 @@ def test_bad_arguments_are_named() -> None:
         occupied_bandwidth(np.arange(3.0), np.ones(3), beta=1.0)
     with pytest.raises(ValueError, match="x_db"):
         xdb_bandwidth(np.arange(3.0), np.ones(3), x_db=-3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    start=st.integers(10, 400),
+    width=st.integers(20, 400),
+    power_dbm=st.floats(-100.0, 0.0),
+    snr_db=st.floats(10.0, 60.0),
+)
+def test_rectangular_band_property(start: int, width: int, power_dbm: float, snr_db: float) -> None:
+    # noise PSD set so the band's SNR in its own bandwidth is snr_db
+    n0 = power_dbm - snr_db - 10 * math.log10(width * STEP_HZ)
+    s, floor = band_spectrum(1000, slice(start, start + width), power_dbm, n0)
+    a, b = max(0, start - 8), min(1000, start + width + 8)
+    e = measure_emission(s, floor, a, b)
+    assert e.power_db == pytest.approx(power_dbm, abs=0.01)
+    assert e.bw_99_hz == pytest.approx(0.99 * width * STEP_HZ, abs=0.02 * STEP_HZ)
+    assert e.f_hz == pytest.approx(s.f_hz()[start:start + width].mean(), abs=0.5)
+    assert e.snr_db == pytest.approx(snr_db - 10 * math.log10(0.99), abs=0.05)

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pytest
 import scipy.signal
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dsp.iq import u8_to_complex64
+from dsp.iq import overload_fraction, u8_to_complex64
 from dsp.spectrum import (
     POWER_FLOOR_DB,
     band_power_db,
@@ -276,3 +279,99 @@ def test_band_power_of_a_tone_and_errors() -> None:
         band_power_db(s, FC + 0.1, FC + 0.2)
     with pytest.raises(ValueError, match="f_high_hz"):
         band_power_db(s, FC + 10, FC)
+
+
+def test_read_only_and_strided_inputs_give_the_same_spectrum() -> None:
+    raw = _to_u8(_noise(4096, 0.01, seed=10))
+    ref = welch_spectrum(raw, sample_rate_hz=RATE, f_center_hz=FC, fft_size=256).power_db
+    frozen = raw.copy()
+    frozen.flags.writeable = False
+    got = welch_spectrum(frozen, sample_rate_hz=RATE, f_center_hz=FC, fft_size=256).power_db
+    np.testing.assert_array_equal(got, ref)
+    x = _noise(8192, 0.01, seed=11)
+    strided = welch_spectrum(x[::2], sample_rate_hz=RATE, f_center_hz=FC, fft_size=256)
+    copied = welch_spectrum(x[::2].copy(), sample_rate_hz=RATE, f_center_hz=FC, fft_size=256)
+    np.testing.assert_array_equal(strided.power_db, copied.power_db)
+
+
+# Real RTL-SDR captures (../shared/data/real, see its PROVENANCE.md), read in place.
+REAL_CU8 = [
+    # (file, fc, fs, where PROVENANCE.md says the emitter is, Hz from centre)
+    ("rtl_433/skylink_ha-434tl/g001_433.92M_250k.cu8", 433.92e6, 250e3, -107.4e3),
+    ("rtl_433/radiohead_ask_03/g002_433.92M_250k.cu8", 433.92e6, 250e3, 6.07e3),
+    ("dump1090/modes1.bin", 1090e6, 2e6, -66e3),
+]
+
+
+@pytest.mark.parametrize(("name", "fc", "fs", "offset_hz"), REAL_CU8)
+def test_real_capture_matches_scipy_and_its_provenance(
+    real_data: Path, name: str, fc: float, fs: float, offset_hz: float
+) -> None:
+    raw = np.fromfile(real_data / name, dtype=np.uint8)
+    s = welch_spectrum(raw, sample_rate_hz=fs, f_center_hz=fc, fft_size=1024, remove_dc=False)
+    _, p = scipy.signal.welch(
+        u8_to_complex64(raw).astype(np.complex128),
+        nperseg=1024,
+        noverlap=512,
+        detrend=False,
+        return_onesided=False,
+        scaling="spectrum",
+    )
+    np.testing.assert_allclose(s.power_db, 10 * np.log10(np.fft.fftshift(p)), atol=0.01)
+    # The strongest bin away from DC is the emitter PROVENANCE.md describes.
+    d = welch_spectrum(raw, sample_rate_hz=fs, f_center_hz=fc, fft_size=1024)
+    away = np.abs(d.f_hz() - fc) > 3 * d.f_step_hz
+    k = int(np.flatnonzero(away)[np.argmax(d.power_db[away])])
+    assert d.f_hz()[k] - fc == pytest.approx(offset_hz, abs=2 * d.f_step_hz)
+    assert float(d.power_db[k]) > float(np.median(d.power_db)) + 20
+
+
+def test_real_capture_overload_fraction(real_data: Path) -> None:
+    # PROVENANCE.md: about 3 % (skylink) and 10 % (radiohead) of the bytes sit at 0 or 255.
+    for name, byte_fraction in [
+        ("rtl_433/skylink_ha-434tl/g001_433.92M_250k.cu8", 0.03),
+        ("rtl_433/radiohead_ask_03/g002_433.92M_250k.cu8", 0.10),
+    ]:
+        raw = np.fromfile(real_data / name, dtype=np.uint8)
+        bytes_on_rail = float(np.mean((raw == 0) | (raw == 255)))
+        assert bytes_on_rail == pytest.approx(byte_fraction, abs=0.01)
+        # A sample counts once whether its I, its Q or both clip.
+        frac = overload_fraction(raw)
+        assert bytes_on_rail <= frac <= 2 * bytes_on_rail
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    half_n=st.integers(2, 256),
+    overlap=st.sampled_from([0.0, 0.25, 0.5, 0.75]),
+    name=st.sampled_from(WINDOW_NAMES),
+    extra=st.integers(0, 3000),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_parseval_total_power_is_the_window_weighted_mean_power(
+    half_n: int, overlap: float, name: str, extra: int, seed: int
+) -> None:
+    """Summed over all bins and divided by the ENBW, the spectrum is
+    sum|x w|^2 / sum w^2 averaged over the frames (Parseval), for any input."""
+    n = 2 * half_n
+    rng = np.random.default_rng(seed)
+    x = (rng.standard_normal(n + extra) + 1j * rng.standard_normal(n + extra)) * rng.uniform(
+        0.01, 1.0
+    )
+    x = x.astype(np.complex64)
+    s = welch_spectrum(
+        x,
+        sample_rate_hz=1e6,
+        f_center_hz=0.0,
+        fft_size=n,
+        window=name,
+        overlap=overlap,
+        remove_dc=False,
+    )
+    w = window(name, n)
+    step = n - int(round(overlap * n))
+    frames = [x[i * step : i * step + n].astype(np.complex128) for i in range(s.n_averages)]
+    assert s.n_averages == (x.size - n) // step + 1
+    expected = np.mean([np.sum(np.abs(f * w) ** 2) / np.sum(w**2) for f in frames])
+    total = band_power_db(s, s.f_start_hz, s.f_stop_hz)
+    assert total == pytest.approx(10 * math.log10(expected), abs=1e-3)

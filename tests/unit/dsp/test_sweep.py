@@ -10,9 +10,10 @@ import scipy.signal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsp.calibration import GainCalibration
 from dsp.spectrum import welch_spectrum
-from dsp.sweep import Hop, plan_sweep, stitch, sweep_grid
-from dsp.types import Spectrum
+from dsp.sweep import Hop, plan_sweep, stitch, sweep_grid, sweep_spectrum
+from dsp.types import IQBlock, Spectrum
 
 RATE = 2.4e6
 N = 512
@@ -131,13 +132,30 @@ def test_grid_is_uniform_without_duplicated_bins() -> None:
 
 def test_dc_spikes_are_interpolated_and_marked() -> None:
     plan, s = _sweep(100e6, 106e6, dc=0.05 + 0.05j, remove_dc=False)
-    dc_bins = tuple(h.out_dc_bin for h in plan if h.out_dc_bin is not None)
-    assert s.interpolated_bins == dc_bins and len(dc_bins) >= len(plan) - 1
+    dc_bins = [h.out_dc_bin for h in plan if h.out_dc_bin is not None]
+    assert len(dc_bins) >= len(plan) - 1
+    # Default guard: the DC bin and its two neighbours (Hann spreads DC over 3 bins).
+    assert s.interpolated_bins == tuple(k + d for k in dc_bins for d in (-1, 0, 1))
     floor = float(np.median(s.power_db))
     # Without the interpolation each DC bin would read the -23 dBFS offset.
     assert float(s.power_db.max()) < floor + 6.0
-    for k in dc_bins:
+    for k in s.interpolated_bins:
         assert abs(float(s.power_db[k]) - floor) < 6.0
+    # Replacing the DC bin alone leaves the window's leakage into its neighbours.
+    plan1 = plan_sweep(100e6, 106e6, sample_rate_hz=RATE, fft_size=N)
+    spectra = [
+        welch_spectrum(
+            _hop_iq(h.f_center_hz, [], seed=i, dc=0.05 + 0.05j),
+            sample_rate_hz=RATE,
+            f_center_hz=h.f_center_hz,
+            fft_size=N,
+            remove_dc=False,
+        )
+        for i, h in enumerate(plan1)
+    ]
+    narrow = stitch(spectra, plan1, dc_guard_bins=1)
+    assert narrow.interpolated_bins == tuple(dc_bins)
+    assert float(narrow.power_db.max()) > floor + 30.0
 
 
 def test_hop_times_and_metadata_are_kept() -> None:
@@ -270,3 +288,37 @@ def test_plan_tiles_the_grid_inside_the_tuner_range(
         offset = (h.f_center_hz - f0) / step
         assert offset == pytest.approx(round(offset), abs=1e-6)
     assert len(plan) <= math.ceil(n_out / u) + 1
+
+
+def test_sweep_spectrum_from_blocks_with_calibration() -> None:
+    plan = plan_sweep(430e6, 436e6, sample_rate_hz=RATE, fft_size=N)
+    f0, step, _ = sweep_grid(plan)
+    f_tone = f0 + 700 * step
+    blocks = [
+        IQBlock(
+            _hop_iq(h.f_center_hz, [(f_tone, 0.1)], seed=i),
+            h.f_center_hz,
+            RATE,
+            29.7,
+            T0 + i * 10_000_000,
+            "rtlsdr:3",
+        )
+        for i, h in enumerate(plan)
+    ]
+    cal = GainCalibration([400e6, 450e6], [29.7], [[-50.0, -52.0]])
+    s = sweep_spectrum(blocks, plan, gain_calibration=cal, station_id="LS03")
+    assert s.power_unit == "dBm" and s.station_id == "LS03" and s.receiver_id == "rtlsdr:3"
+    hop = next(h for h in plan if h.out_first_bin <= 700 < h.out_first_bin + h.n_bins)
+    # -20 dBFS tone + the table's offset at that hop's centre frequency.
+    expected = -20.0 + cal.offset_db(hop.f_center_hz, 29.7)
+    assert float(s.power_db[700]) == pytest.approx(expected, abs=0.05)
+    uncal = sweep_spectrum(blocks, plan)
+    assert uncal.power_unit == "dBFS"
+    assert float(uncal.power_db[700]) == pytest.approx(-20.0, abs=0.05)
+    moved = list(blocks)
+    moved[1] = IQBlock(blocks[1].samples, blocks[1].f_center_hz + 1e3, RATE, 29.7, 0, "r")
+    with pytest.raises(ValueError, match=r"blocks\[1\] is tuned to"):
+        sweep_spectrum(moved, plan)
+    agc = [IQBlock(b.samples, b.f_center_hz, RATE, None, 0, "r") for b in blocks]
+    with pytest.raises(ValueError, match="AGC"):
+        sweep_spectrum(agc, plan, gain_calibration=cal)

@@ -121,3 +121,54 @@ def test_dbm_to_dbfs_is_the_documented_calibration(mixed_capture):
     g = 10 ** (0.2 / 20)
     mu2 = abs((1 + g * np.exp(-1j * np.radians(1.0))) / 2) ** 2
     assert t.power_dbfs == pytest.approx(t.power_dbm + offset + 10 * np.log10(mu2), abs=1e-6)
+
+
+def test_wideband_dvbt2_fills_the_band_with_the_power_truth_says(cu8):
+    """7.61 MHz multiplex seen through 2.4 MS/s: flat top over the band, exact power."""
+    from firmware_bridge.simulator import Scene, SimulatorReceiver, scene_path
+
+    rx = SimulatorReceiver.from_scene(Scene.from_file(scene_path("basic")), "rx1", seed=2)
+    with rx:
+        rx.tune(546e6)
+        block = rx.read(2**20)
+        truth = {t.emitter_id: t for t in rx.truth()}["tv-ch30"]
+        noise = rx.noise_truth()
+    x = cu8(block.samples)
+    x = x - x.mean()  # the scene's receiver has a DC offset
+    f, p = _psd(x)
+    flat = np.abs(f) < 0.35 * RATE_HZ
+    top_db = 10 * np.log10(p[flat & (np.abs(f) > 20e3)])
+    assert np.ptp(np.percentile(top_db, [5, 95])) < 1.5  # flat top
+    measured = np.sum(p - 10 ** (noise.total_dbfs_hz / 10)) * (f[1] - f[0])
+    # Image of the flat top falls on the flat top: add it back as the truth gives it.
+    expected = 10 * np.log10(10 ** (truth.power_dbfs / 10) + 10 ** (truth.image_power_dbfs / 10))
+    assert 10 * np.log10(measured) == pytest.approx(expected, abs=0.5)
+    assert truth.in_band and not truth.fully_in_band
+    assert truth.power_dbfs < truth.power_dbm + rx.dbm_to_dbfs_offset_db(546e6, 20.7) - 4.0
+
+
+def test_wbfm_carries_a_19khz_pilot_and_a_38khz_stereo_subcarrier(mixed_capture):
+    """FM-demodulate the broadcast emitter: pilot at 19 kHz, L-R around 38 kHz."""
+    rx, x, block = mixed_capture
+    truth = {t.emitter_id: t for t in rx.truth(block.t_start_ns)}["wbfm"]
+    off = truth.f_apparent_hz - F_CENTER_HZ
+    n = x.size
+    spec = np.fft.fft(x * np.exp(-2j * np.pi * off * np.arange(n) / RATE_HZ))
+    f = np.fft.fftfreq(n, 1 / RATE_HZ)
+    spec[np.abs(f) > 120e3] = 0  # isolate the station
+    y = np.fft.ifft(spec)[::8]  # 300 kS/s
+    fs = RATE_HZ / 8
+    mpx = np.angle(y[1:] * np.conj(y[:-1])) * fs / (2 * np.pi)  # instantaneous Hz
+    fa, pa = welch(mpx, fs=fs, nperseg=2**16)
+    pilot_band = (fa > 18e3) & (fa < 20e3)
+    f_pilot = fa[pilot_band][np.argmax(pa[pilot_band])]
+    assert f_pilot == pytest.approx(19e3, abs=fa[1] - fa[0])
+    # The pilot line stands far above its neighbourhood.
+    near = pilot_band & (np.abs(fa - 19e3) > 200)
+    assert pa[pilot_band].max() > 100 * np.median(pa[near])
+    # L-R (DSB-SC on 38 kHz): 23..53 kHz carries far more than 60..70 kHz (empty).
+    lr = np.mean(pa[(fa > 25e3) & (fa < 51e3)])
+    empty = np.mean(pa[(fa > 60e3) & (fa < 70e3)])
+    assert lr > 30 * empty
+    # Peak deviation near 75 kHz (the limiter allows pilot + audio up to 1.0).
+    assert 55e3 < np.percentile(np.abs(mpx), 99.99) < 80e3

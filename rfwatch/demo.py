@@ -1,0 +1,469 @@
+"""``rfwatch demo``: the centre and four simulated stations on one scene, in one process.
+
+Wiring only (the composition root): the real centre (migrated DB, time-series store,
+compliance, cases) served by uvicorn on 127.0.0.1 at an ephemeral port; three border
+station agents whose durable outboxes upload over HTTP with their bearer tokens;
+one field kit that measures offline with its GPS on a pseudo-terminal (NMEA of a
+simulated route) and is synced afterwards through the same idempotent ingest path.
+The receivers are the RF-scene simulator (``lang_son_demo``) at the hardware edge;
+scene time is virtual and runs as fast as the machine allows.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from dsp.errors import RfwatchError
+from dsp.geo import bearing_deg, destination, distance_m
+from dsp.types import GeoPosition
+from rfwatch.settings import Settings
+
+__all__ = ["DemoResult", "central_config", "run_demo"]
+
+NS = 1_000_000_000
+SITE_FILES = ("huu_nghi.yaml", "tan_thanh.yaml", "chi_ma.yaml", "field_kit.yaml")
+SCENE = "lang_son_demo"
+#: The field kit's drive: along two roads through the area where the border stations
+#: heard the unknown VHF emitter, and round again (ILLUSTRATIVE waypoints; the team
+#: does not know where the emitter is).
+ROUTE = (
+    GeoPosition(21.933, 106.675),
+    GeoPosition(21.933, 106.605),
+    GeoPosition(21.924, 106.605),
+    GeoPosition(21.924, 106.675),
+)
+ROUTE_SPEED_MPS = 30.0
+
+
+def central_config(settings: Settings):  # noqa: ANN201 - api.app.CentralConfig
+    """The centre's store configuration from the settings."""
+    from api.app import CentralConfig
+
+    if settings.timeseries_backend == "influx":
+        inf = settings.influx
+        ts = {
+            "backend": "influx",
+            "influx_url": inf.url,
+            "database": inf.database,
+            "retention_policy": inf.retention_policy,
+            "username": inf.username,
+            "password": inf.password.get_secret_value() if inf.password else None,
+            "token": inf.token.get_secret_value() if inf.token else None,
+            "batch_size": inf.batch_size,
+            "gzip": inf.gzip,
+            "timeout_s": inf.timeout_s,
+        }
+    else:
+        ts = {"backend": "embedded", "path": settings.embedded_timeseries_path}
+    return CentralConfig(home=settings.home, database_url=settings.database_url, timeseries=ts)
+
+
+class VirtualClock:
+    """Scene time for every agent of the demo: ``sleep`` advances it, never waits."""
+
+    def __init__(self, t0_ns: int) -> None:
+        self.t_ns = int(t0_ns)
+        self._listeners: list[Callable[[int], None]] = []
+
+    def __call__(self) -> int:
+        return self.t_ns
+
+    def sleep(self, seconds: float) -> None:
+        self.advance_to(self.t_ns + int(seconds * NS))
+
+    def advance_to(self, t_ns: int) -> None:
+        if t_ns > self.t_ns:
+            self.t_ns = int(t_ns)
+            for listener in self._listeners:
+                listener(self.t_ns)
+
+    def on_advance(self, listener: Callable[[int], None]) -> None:
+        self._listeners.append(listener)
+
+
+def _scene_receiver_class():  # noqa: ANN202
+    from firmware_bridge.simulator import SimulatorReceiver
+
+    class SceneReceiver(SimulatorReceiver):
+        """The simulator, told when the station waited (the scene goes on meanwhile)."""
+
+        def idle_until(self, t_ns: int) -> None:
+            # The simulator's clock advances only by samples read; a station that
+            # sleeps between tasks lets scene time pass without reading.
+            if t_ns > self.t_ns:
+                self._t_tune_ns = int(t_ns)
+                self._samples_since_tune = 0
+
+    return SceneReceiver
+
+
+class RouteGps:
+    """A GPS puck on a pseudo-terminal, speaking NMEA 0183 for a simulated drive.
+
+    The field kit reads it with the real serial GPS reader; :meth:`feed` writes the
+    fix for scene time ``t_ns`` and waits until the reader has parsed it.
+    """
+
+    def __init__(self, t0_ns: int, on_move: Callable[[GeoPosition], None]) -> None:
+        from firmware_bridge.gps import GpsReader
+
+        self.t0_ns = t0_ns
+        self._on_move = on_move
+        self._master, slave = os.openpty()
+        self._slave = slave
+        self.port = os.ttyname(slave)
+        self.reader = GpsReader(self.port, baudrate=4800, timeout_s=0.1).start()
+
+    def position_at(self, t_ns: int) -> GeoPosition:
+        """Where the car is at scene time ``t_ns`` (constant speed round the waypoints)."""
+        return route_position(ROUTE, (t_ns - self.t0_ns) / NS * ROUTE_SPEED_MPS)
+
+    def feed(self, t_ns: int) -> None:
+        pos = self.position_at(t_ns)
+        self._on_move(pos)
+        os.write(self._master, _nmea_rmc_gga(t_ns, pos).encode("ascii"))
+        deadline = time.monotonic() + 3.0
+        want = (t_ns // 10_000_000) * 10_000_000  # NMEA carries hundredths of a second
+        while time.monotonic() < deadline:
+            fix = self.reader.latest_fix
+            if fix is not None and fix.t_ns == want and fix.sentence == "GGA":
+                return
+            time.sleep(0.002)
+        raise RfwatchError("GPS giả lập không phản hồi / the simulated GPS did not answer")
+
+    def close(self) -> None:
+        self.reader.close()
+        for fd in (self._master, self._slave):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
+def route_position(waypoints: tuple[GeoPosition, ...], s_m: float) -> GeoPosition:
+    """The point ``s_m`` metres along the closed route through ``waypoints``."""
+    legs = [(a, waypoints[(i + 1) % len(waypoints)]) for i, a in enumerate(waypoints)]
+    lengths = [distance_m(a, b) for a, b in legs]
+    s_m %= sum(lengths)
+    for (a, b), length in zip(legs, lengths, strict=True):
+        if s_m <= length:
+            return destination(a, bearing_deg(a, b), s_m)
+        s_m -= length
+    return waypoints[0]
+
+
+def _nmea(body: str) -> str:
+    checksum = 0
+    for ch in body:
+        checksum ^= ord(ch)
+    return f"${body}*{checksum:02X}\r\n"
+
+
+def _nmea_rmc_gga(t_ns: int, p: GeoPosition) -> str:
+    from datetime import UTC, datetime
+
+    t = datetime.fromtimestamp(t_ns / NS, tz=UTC)
+    hms = f"{t:%H%M%S}.{t.microsecond // 10_000:02d}"
+    lat = abs(p.lat_deg)
+    lon = abs(p.lon_deg)
+    lat_s = f"{int(lat):02d}{(lat - int(lat)) * 60:07.4f}"
+    lon_s = f"{int(lon):03d}{(lon - int(lon)) * 60:07.4f}"
+    ns = "N" if p.lat_deg >= 0 else "S"
+    ew = "E" if p.lon_deg >= 0 else "W"
+    rmc = f"GPRMC,{hms},A,{lat_s},{ns},{lon_s},{ew},68.0,0.0,{t:%d%m%y},,,A"
+    gga = f"GPGGA,{hms},{lat_s},{ns},{lon_s},{ew},1,09,0.9,300.0,M,-20.0,M,,"
+    return _nmea(rmc) + _nmea(gga)
+
+
+class _Server:
+    """uvicorn serving the centre's app on 127.0.0.1 at a free port, in a thread."""
+
+    def __init__(self, app) -> None:  # noqa: ANN001 - FastAPI
+        import uvicorn
+
+        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind(("127.0.0.1", 0))
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        self.server = uvicorn.Server(config)
+        self._thread = threading.Thread(
+            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+
+    def start(self) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RfwatchError("không khởi động được trung tâm / the centre did not start")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)
+        self._sock.close()
+
+
+@dataclass
+class DemoResult:
+    """What the demo found (for the tables, the tests and ``--json`` later)."""
+
+    stations: list[dict] = field(default_factory=list)
+    emissions: list[dict] = field(default_factory=list)
+    cases: list[dict] = field(default_factory=list)
+    batches_sent: int = 0
+    duplicates: int = 0
+    scene_s: float = 0.0
+    wall_s: float = 0.0
+
+
+def run_demo(
+    settings: Settings,
+    *,
+    seconds: float = 240.0,
+    seed: int = 0,
+    console: Console | None = None,
+) -> DemoResult:
+    """Run the demo (see the module docstring) and return what it found."""
+    import httpx
+
+    from api.app import create_app, open_central
+    from compliance.importers import read_foreign_stations, read_licences
+    from compliance.registry import save_foreign_stations, save_licences
+    from firmware_bridge.simulator import Scene, scene_path
+    from stations.agent import OutboxSink, StationAgent
+    from stations.config import load_site_config
+    from stations.outbox import Outbox
+    from stations.sites import site_path
+    from stations.sources import GpsPositionSource
+    from stations.tokens import issue_token, register_station
+    from stations.uplink import Uplink
+
+    console = console or Console()
+    wall0 = time.perf_counter()
+    home = Path(settings.home)
+    demo_dir = home / "demo"
+    # The demo's own outboxes and evidence start afresh; the DB and time series are kept
+    # (a second run folds into the same cases: nothing is counted twice).
+    shutil.rmtree(demo_dir / "stations", ignore_errors=True)
+    services = open_central(central_config(settings))
+    configs = [load_site_config(site_path(name)) for name in SITE_FILES]
+    with services.sessions.begin() as session:
+        save_licences(session, read_licences(site_path("demo_licences.csv")))
+        save_foreign_stations(session, read_foreign_stations(site_path("demo_foreign.csv")))
+        tokens = {}
+        for cfg in configs:
+            p = cfg.station.position
+            register_station(
+                session,
+                cfg.station.id,
+                name=cfg.station.name,
+                kind=cfg.station.kind,
+                position=None if p is None else GeoPosition(p.lat_deg, p.lon_deg, p.alt_m),
+            )
+            tokens[cfg.station.id] = issue_token(session, cfg.station.id, label="demo")
+    server = _Server(create_app(services=services))
+    server.start()
+    scene = Scene.from_file(scene_path(SCENE))
+    clock = VirtualClock(scene.start_ns)
+    receiver_cls = _scene_receiver_class()
+    client = httpx.Client(timeout=30.0)
+    agents: list[StationAgent] = []
+    uplinks: dict[str, Uplink] = {}
+    outboxes: dict[str, Outbox] = {}
+    gps: RouteGps | None = None
+    try:
+        for k, cfg in enumerate(configs):
+            sid = cfg.station.id
+            rx = receiver_cls(scene, sid, seed=seed + k, t0_ns=scene.start_ns)
+            clock.on_advance(rx.idle_until)
+            outbox = Outbox(
+                demo_dir / "stations" / sid / "outbox.sqlite",
+                station_id=sid,
+                station_kind=cfg.station.kind,
+                max_bytes=cfg.outbox.max_bytes,
+            )
+            outboxes[sid] = outbox
+            uplink = Uplink(outbox, url=server.url, token=tokens[sid], client=client)
+            uplinks[sid] = uplink
+            position_source = None
+            if cfg.station.kind == "field_kit":
+                gps = RouteGps(scene.start_ns, rx.set_position)
+                gps.feed(clock())
+                position_source = GpsPositionSource(gps.reader)
+            agents.append(
+                StationAgent(
+                    cfg,
+                    open_receiver=lambda _c, rx=rx: rx,
+                    sink=OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch),
+                    clock=clock,
+                    sleep=clock.sleep,
+                    position_source=position_source,
+                    outbox=outbox,
+                    # The field kit is offline in the field: it syncs afterwards.
+                    uplink=None if cfg.station.kind == "field_kit" else uplink,
+                    evidence_dir=demo_dir / "stations" / sid / "evidence",
+                )
+            )
+        end_ns = scene.start_ns + int(seconds * NS)
+        _run_scene(agents, clock, end_ns, gps, console, seconds, scene.start_ns, outboxes)
+        # Border stations: deliver what is left. Field kit: back at the office, sync.
+        for sid, uplink in uplinks.items():
+            if not uplink.drain(timeout_s=60):
+                raise RfwatchError(f"trạm {sid} chưa gửi hết / {sid} could not deliver its outbox")
+        for agent in agents:
+            agent.close()
+        result = _collect(services, configs, outboxes, uplinks)
+        result.scene_s = seconds
+        result.wall_s = time.perf_counter() - wall0
+        _print(console, result)
+        return result
+    finally:
+        if gps is not None:
+            gps.close()
+        client.close()
+        server.stop()
+        for outbox in outboxes.values():
+            outbox.close()
+        services.close()
+
+
+def _run_scene(agents, clock, end_ns, gps, console, seconds, t0_ns, outboxes) -> None:  # noqa: ANN001
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.fields[scene]}"),
+        TextColumn("{task.fields[stats]}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    with progress:
+        task = progress.add_task(
+            "Thời gian cảnh / scene time", total=seconds, scene="", stats=""
+        )
+        while clock() < end_ns:
+            if gps is not None:
+                gps.feed(clock())
+            for agent in agents:
+                agent.run_once()
+            dues = [d for a in agents if (d := a.next_due_ns()) is not None]
+            nxt = min(dues) if dues else end_ns
+            clock.advance_to(max(nxt, clock() + 1))
+            done_s = min(seconds, (clock() - t0_ns) / NS)
+            sent = sum(o.stats().sent for o in outboxes.values())
+            waiting = sum(o.depth() for o in outboxes.values())
+            progress.update(
+                task,
+                completed=done_s,
+                scene=f"{done_s:5.0f}/{seconds:.0f} s",
+                stats=f"lô đã gửi / batches sent {sent}, chờ / queued {waiting}",
+            )
+
+
+def _collect(services, configs, outboxes, uplinks) -> DemoResult:  # noqa: ANN001
+    from compliance.cases import CaseService, case_summary
+    from storage import names
+
+    result = DemoResult()
+    for cfg in configs:
+        sid = cfg.station.id
+        stats = outboxes[sid].stats()
+        up = uplinks[sid]
+        result.batches_sent += up.total_sent
+        result.duplicates += up.total_duplicates
+        result.stations.append(
+            {
+                "id": sid,
+                "name": cfg.station.name,
+                "kind": cfg.station.kind,
+                "batches": stats.sent,
+                "pending": stats.pending,
+            }
+        )
+    # Emissions as the centre stored them, one row per (station, class, ~frequency).
+    ts = services.timeseries
+    rows = ts.query(
+        names.EMISSION,
+        names.FIELD_F_HZ,
+        t_start_ns=0,
+        t_end_ns=2**62,
+        group_by=(names.TAG_STATION, names.TAG_CLASS),
+    )
+    groups: dict[tuple[str, str, int], list[float]] = {}
+    for row in rows:
+        f = float(row.value)  # type: ignore[arg-type]
+        key = (row.tags.get(names.TAG_STATION, ""), row.tags.get(names.TAG_CLASS, ""),
+               int(round(f / 25e3)))
+        groups.setdefault(key, []).append(f)
+    for (station, cls, _), fs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0])):
+        result.emissions.append(
+            {"station": station, "class": cls, "f_hz": sum(fs) / len(fs), "count": len(fs)}
+        )
+    for case in CaseService(services.sessions).list_cases():
+        summary = case_summary(case)
+        summary["evidence"] = [e.kind for e in case.evidence]
+        summary["location"] = _location_note(case)
+        result.cases.append(summary)
+    return result
+
+
+def _location_note(case) -> str:  # noqa: ANN001
+    for e in case.evidence:
+        if e.kind == "field_measurement":
+            return e.note
+    return ""
+
+
+_CLASS_VI = {
+    "licensed": "có phép / licensed",
+    "foreign": "nước ngoài / foreign",
+    "exempt": "miễn phép / exempt",
+    "unknown": "không rõ / unknown",
+}
+
+
+def _print(console: Console, r: DemoResult) -> None:
+    t = Table(title="Trạm / Stations")
+    for col in ("Mã / Id", "Tên / Name", "Loại / Kind", "Lô đã gửi / Batches", "Chờ / Queued"):
+        t.add_column(col)
+    for s in r.stations:
+        t.add_row(s["id"], s["name"], s["kind"], str(s["batches"]), str(s["pending"]))
+    console.print(t)
+    t = Table(title="Phát xạ / Emissions")
+    for col in ("Trạm / Station", "Tần số / Frequency (MHz)", "Loại / Class", "Lần / Seen"):
+        t.add_column(col)
+    for e in r.emissions:
+        t.add_row(e["station"], f"{e['f_hz'] / 1e6:.4f}", _CLASS_VI.get(e["class"], e["class"]),
+                  str(e["count"]))
+    console.print(t)
+    t = Table(title="Vụ việc / Cases")
+    for col in ("Mã / Id", "Trạng thái / Status", "Loại / Class", "MHz", "Vi phạm / Findings",
+                "Trạm / Stations", "Chứng cứ / Evidence"):
+        t.add_column(col)
+    for c in r.cases:
+        t.add_row(c["id"], c["status"], _CLASS_VI.get(c["class"], c["class"]),
+                  f"{c['f_hz'] / 1e6:.4f}", ", ".join(c["finding_kinds"]),
+                  ", ".join(c["stations"]), ", ".join(c["evidence"]) or "-")
+    console.print(t)
+    for c in r.cases:
+        if c["location"]:
+            console.print(f"[bold]{c['id']}[/]: {c['location']}")
+    console.print(
+        f"Xong / done: {r.scene_s:.0f} s thời gian cảnh / of scene time in {r.wall_s:.1f} s; "
+        f"{r.batches_sent} lô / batches delivered once each ({r.duplicates} trùng / duplicates "
+        "dropped)."
+    )
