@@ -212,13 +212,13 @@ def _accumulate(
     sum_x2 = np.zeros(plan.w_bins.size, dtype=np.float64)
 
     def consume(x: np.ndarray) -> None:
-        nonlocal acc
+        # Transformed frames -> the running sums (x is overwritten with |X|^2 parts).
         xw = x[:, plan.w_bins].astype(np.complex128)
-        sum_x.__iadd__(xw.sum(axis=0))
-        sum_x2.__iadd__((xw.real**2 + xw.imag**2).sum(axis=0))
+        np.add(sum_x, xw.sum(axis=0), out=sum_x)
+        np.add(sum_x2, (xw.real**2 + xw.imag**2).sum(axis=0), out=sum_x2)
         f = x.view(np.float32)
         np.multiply(f, f, out=f)
-        acc += np.add.reduce(f, axis=0)
+        np.add(acc, np.add.reduce(f, axis=0), out=acc)
 
     start = 0
     if backend == "fftw":
