@@ -22,7 +22,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -139,8 +139,6 @@ class CaseService:
                     case = self._fold(session, group, station_id, t_ns, actor)
                     session.flush()
                     touched.setdefault(case.id, case)
-                for case in touched.values():
-                    session.refresh(case)
         except SQLAlchemyError as err:
             raise StorageError(f"không ghi được vụ việc / cannot record cases: {err}") from err
         return list(touched.values())
@@ -149,24 +147,30 @@ class CaseService:
         folding = self._reference.tolerances.cases
         e = first.emission
         window_ns = int(folding.fold_window_s * 1e9)
+        offset = func.abs(Case.f_hz - e.f_hz)
         stmt = select(Case).where(
             Case.emitter_class == first.emitter_class,
             Case.first_seen_ns <= t_ns + window_ns,
             Case.last_seen_ns >= t_ns - window_ns,
+            or_(
+                Case.status.in_(OPEN_STATUSES),
+                and_(Case.status == "dismissed", Case.dismiss_reason.in_(_ABSORBING_REASONS)),
+            ),
+            # The reach max(fold_min_hz, fold_bw_fraction * max(case bw, emission bw)),
+            # written without GREATEST (SQLite lacks it).
+            or_(
+                offset <= folding.fold_min_hz,
+                offset <= folding.fold_bw_fraction * Case.bw_hz,
+                offset <= folding.fold_bw_fraction * e.bw_99_hz,
+            ),
         )
-        best: tuple[float, Case] | None = None
-        for case in session.scalars(stmt):
-            if case.status not in OPEN_STATUSES and not (
-                case.status == "dismissed" and case.dismiss_reason in _ABSORBING_REASONS
-            ):
-                continue
-            if case.matched_id != first.licence_id:
-                continue
-            reach = max(folding.fold_min_hz, folding.fold_bw_fraction * max(case.bw_hz, e.bw_99_hz))
-            offset = abs(case.f_hz - e.f_hz)
-            if offset <= reach and (best is None or offset < best[0]):
-                best = (offset, case)
-        return best[1] if best else None
+        if first.licence_id is None:
+            stmt = stmt.where(Case.matched_id.is_(None))
+        else:
+            stmt = stmt.where(Case.matched_id == first.licence_id)
+        best = min(session.scalars(stmt), key=lambda c: (abs(c.f_hz - e.f_hz), c.id),
+                   default=None)
+        return best
 
     def _fold(self, session: Session, group: list[Finding], station_id: str, t_ns: int,
               actor: str) -> Case:

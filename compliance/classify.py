@@ -76,19 +76,16 @@ def frequency_uncertainty_hz(emission: Emission, reference: ReferenceData) -> fl
 
 def _candidates(
     emission: Emission,
-    stations: tuple[Licence, ...] | tuple[ForeignStation, ...],
+    near: list[tuple[float, float, Licence]] | list[tuple[float, float, ForeignStation]],
     reference: ReferenceData,
     site: GeoPosition | None,
     on: dt.date,
 ) -> list[tuple[Licence | ForeignStation, float | None]]:
-    factor = reference.tolerances.measurement.match_window_factor
     uncertainty = frequency_uncertainty_hz(emission, reference)
     scored = []
-    for station in stations:
-        offset = abs(emission.f_hz - station.f_hz)
-        if offset > factor * station.necessary_bw_hz + uncertainty:
-            continue
-        tolerance = reference.tolerances.tolerance_hz(station.service, station.f_hz)
+    for f_assigned_hz, _bw_hz, station in near:
+        offset = abs(emission.f_hz - f_assigned_hz)
+        tolerance = reference.tolerances.tolerance_hz(station.service, f_assigned_hz)
         distance = (
             haversine_km(site, station.position)
             if site is not None and station.position is not None
@@ -143,12 +140,16 @@ def classify(
         The date the licence must be in force; default the emission's UTC date.
     """
     day = on or emission_date(emission)
-    licensed = _candidates(emission, registry.licences, reference, site, day)
+    factor = reference.tolerances.measurement.match_window_factor
+    slack = frequency_uncertainty_hz(emission, reference)
+    licensed = _candidates(emission, registry.licences_near(emission.f_hz, factor, slack),
+                           reference, site, day)
     if licensed:
         licence, distance = licensed[0]
         assert isinstance(licence, Licence)
         return Classification(emission, "licensed", licence=licence, distance_km=distance)
-    foreign = _candidates(emission, registry.foreign, reference, site, day)
+    foreign = _candidates(emission, registry.foreign_near(emission.f_hz, factor, slack),
+                          reference, site, day)
     if foreign:
         station, distance = foreign[0]
         assert isinstance(station, ForeignStation)

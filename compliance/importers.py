@@ -17,7 +17,8 @@ a file without errors yields records. The CSV format:
 
 The foreign-station list uses :data:`~compliance.records.FOREIGN_COLUMNS` (the same
 minus ``licensee,status,valid_*``, plus ``country``). XLSX files hold the same
-columns in the first sheet, header in row 1.
+columns in the first sheet, header in row 1 (numbers keep the 16 significant digits
+openpyxl writes; CSV keeps every digit).
 """
 
 from __future__ import annotations

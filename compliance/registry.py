@@ -4,8 +4,9 @@ from the relational database.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -25,12 +26,53 @@ __all__ = [
 ]
 
 
+class _FrequencyIndex:
+    """Stations sorted by assigned frequency, for finding those near a frequency fast.
+
+    Our own small index (bisect over a sorted list) because the central ingest matches
+    every emission of every station against thousands of licences.
+    """
+
+    def __init__(self, stations: Sequence[Licence | ForeignStation]) -> None:
+        entries = sorted(((s.f_hz, s.necessary_bw_hz, s) for s in stations),
+                         key=lambda item: item[0])
+        self._f_hz = [e[0] for e in entries]
+        self._entries = entries
+        self._max_bw_hz = max((e[1] for e in entries), default=0.0)
+
+    def near(self, f_hz: float, factor: float, slack_hz: float
+             ) -> list[tuple[float, float, Licence | ForeignStation]]:
+        """(f_hz, necessary_bw_hz, station) of every station whose assigned frequency is
+        within ``factor`` x its necessary bandwidth + ``slack_hz`` of ``f_hz``."""
+        reach = factor * self._max_bw_hz + slack_hz
+        lo = bisect.bisect_left(self._f_hz, f_hz - reach)
+        hi = bisect.bisect_right(self._f_hz, f_hz + reach)
+        return [e for e in self._entries[lo:hi] if abs(f_hz - e[0]) <= factor * e[1] + slack_hz]
+
+
 @dataclass(frozen=True, slots=True)
 class Registry:
     """Licences and foreign stations, as the rules see them."""
 
     licences: tuple[Licence, ...] = ()
     foreign: tuple[ForeignStation, ...] = ()
+    _licence_index: _FrequencyIndex = field(init=False, repr=False, compare=False)
+    _foreign_index: _FrequencyIndex = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_licence_index", _FrequencyIndex(self.licences))
+        object.__setattr__(self, "_foreign_index", _FrequencyIndex(self.foreign))
+
+    def licences_near(self, f_hz: float, factor: float, slack_hz: float
+                      ) -> list[tuple[float, float, Licence]]:
+        """Licences within ``factor`` x their necessary bandwidth + ``slack_hz`` of ``f_hz``,
+        as (assigned f_hz, necessary_bw_hz, licence)."""
+        return self._licence_index.near(f_hz, factor, slack_hz)  # type: ignore[return-value]
+
+    def foreign_near(self, f_hz: float, factor: float, slack_hz: float
+                     ) -> list[tuple[float, float, ForeignStation]]:
+        """Foreign stations near ``f_hz`` (see :meth:`licences_near`)."""
+        return self._foreign_index.near(f_hz, factor, slack_hz)  # type: ignore[return-value]
 
     @classmethod
     def from_files(cls, licences: Path | None, foreign: Path | None = None) -> Registry:

@@ -707,16 +707,16 @@ def estimate_pilot_offset_hz(
     nfft = scipy.fft.next_fast_len(4 * d.size, real=True)
     spec = np.abs(np.fft.rfft(d * w, nfft)) ** 2
     df = rate / nfft
-    band = (np.arange(spec.size) * df >= pilot_hz - 2500.0) & (
-        np.arange(spec.size) * df <= pilot_hz + 2500.0
-    )
-    search = np.abs(np.arange(spec.size) * df - pilot_hz) <= max(tolerance_hz * 4, 8 * df)
-    floor = float(np.median(spec[band]))
+    f_axis = np.arange(spec.size) * df
+    # The MPX is quiet between mono audio (<= 15 kHz) and the stereo subcarrier
+    # (>= 23 kHz): the median there is the floor the pilot must stand above.
+    floor = float(np.median(spec[np.abs(f_axis - pilot_hz) <= 2500.0]))
+    search = np.abs(f_axis - pilot_hz) <= max(tolerance_hz * 4, 8 * df)
     idx = np.flatnonzero(search)
     k = int(idx[np.argmax(spec[idx])])
     snr_db = float(10.0 * np.log10(spec[k] / floor)) if floor > 0 else math.inf
     db = 10.0 * np.log10(np.maximum(spec[k - 1 : k + 2], 1e-300))
-    f_pilot = (k + _peak_offset_bins(db, 1) - 0.0) * df if 0 < k < spec.size - 1 else k * df
+    f_pilot = (k + _peak_offset_bins(db, 1)) * df if 0 < k < spec.size - 1 else k * df
     stereo = snr_db >= min_snr_db and abs(f_pilot - pilot_hz) <= tolerance_hz
     if snr_db < min_snr_db:
         f_pilot = math.nan

@@ -197,21 +197,30 @@ def detect_emissions(
     runs = find_runs(detect_bins(spectrum, floor, threshold_db))
     if runs.size == 0:
         return []
-    excess = smooth_db(spectrum.power_db, smooth_bins) - floor
+    power = spectrum.power_db
+    pad = smooth_bins // 2 + 1
+
+    def excess(lo: int, hi: int) -> np.ndarray:
+        # smoothed power over the floor on [lo, hi) only: a sweep has millions of
+        # bins and a few hundred emissions
+        a, b = max(0, lo - pad), min(power.size, hi + pad)
+        return (smooth_db(np.nan_to_num(power[a:b], nan=-400.0), smooth_bins)
+                - floor[a:b])[lo - a:hi - a]
 
     merged: list[list[int]] = [list(map(int, runs[0]))]
     for start, stop in runs[1:]:
         prev = merged[-1]
         gap = int(start) - prev[1]
         narrower = min(prev[1] - prev[0], int(stop) - int(start))
-        if gap <= max(max_gap_bins, narrower // 2) and excess[prev[1]:start].min() > valley_db:
+        if gap <= max(max_gap_bins, narrower // 2) and excess(prev[1], int(start)).min() > valley_db:
             prev[1] = int(stop)
         else:
             merged.append([int(start), int(stop)])
 
     out: list[tuple[int, int]] = []
     for start, stop in merged:
-        cuts = _split_run(excess, start, stop, split_db)
+        seg = excess(start, stop)
+        cuts = [start + c for c in _split_run(seg, 0, stop - start, split_db)]
         edges = [start, *cuts, stop]
         for a, b in zip(edges[:-1], edges[1:], strict=True):
             if b - a >= min_bins:

@@ -21,12 +21,14 @@ noise floor is steadiest and the powers are mean powers, as SM.1880 and SM.443
 intend), and the time each was seen (``t_first_ns``/``t_last_ns``) comes from
 detection in the individual sweeps. Emissions seen in some sweeps but lost in the
 average (intermittent ones) are reported from the sweep where they were strongest,
-flagged ``"intermittent"``. Where a whole stretch of the band is occupied so that no
-noise is visible (a 100 kHz rtl_power span inside a 200 kHz FM channel), emissions
-are found by their variability over time instead: noise averaged over ``K`` FFTs
-varies between sweeps by a relative variance of ``1/K``; a bin that varies many
-times more holds a signal. Those are flagged ``"no_noise_reference"``; their power is
-the total power in their bins and their SNR is unknown (NaN).
+flagged ``"intermittent"``. Emissions too weak for the threshold, or filling the
+span so that the percentile floor is the signal itself (a 100 kHz rtl_power span
+inside a 200 kHz FM channel), are found by how their bins vary over time: noise in
+bins a few bins apart varies independently from sweep to sweep (averaged or
+peak-held, whatever the number of FFTs), while an emission spread over them fades
+and modulates them together. Those are flagged ``"coherent"``; where no noise is
+visible under them also ``"no_noise_reference"``, with the total power in their
+bins and an unknown (NaN) SNR.
 """
 
 from __future__ import annotations
@@ -394,36 +396,49 @@ def average_spectra(spectra: Sequence[Spectrum]) -> Spectrum:
     )
 
 
-def _variability_runs(
-    spectra: Sequence[Spectrum], *, z: float = 8.0, ratio: float = 4.0
+def _coherent_runs(
+    spectra: Sequence[Spectrum], *, lags: range = range(3, 11), min_corr: float = 0.05
 ) -> list[tuple[int, int]]:
-    """Bin runs whose power varies over time far more than averaged noise can.
+    """Bin runs whose levels rise and fall together over time: a signal, not noise.
 
-    Only returned when such bins make up at least half the span: then the band is
-    mostly occupied and the percentile floor is the signal itself.
+    Noise in bins a few bins apart is independent from sweep to sweep, whether the
+    bins are averages or peak holds and whatever the number of FFTs behind them; an
+    emission spread over those bins (fading, multipath, modulation) makes them vary
+    together. Each sweep's per-hop median is removed first (a gain change moves a
+    whole hop). Per bin, the mean correlation over time with its neighbours ``lags``
+    bins away (the window correlates only the nearest ones), smoothed over 9 bins,
+    must exceed ``min_corr`` and 6 null standard errors.
     """
     n_t = len(spectra)
-    if n_t < 8:
+    if n_t < 20:
         return []
-    lin = 10.0 ** (np.stack([np.asarray(s.power_db, np.float64) for s in spectra]) / 10.0)
-    if not np.isfinite(lin).all():
+    x = np.stack([np.asarray(s.power_db, np.float64) for s in spectra])
+    if not np.isfinite(x).all() or x.shape[1] < 4 * lags.stop:
         return []
-    # Remove a common gain change between sweeps (AGC, temperature) first.
-    gain = np.median(lin, axis=1, keepdims=True)
-    lin = lin / (gain / gain.mean())
-    rel_var = lin.var(axis=0, ddof=1) / lin.mean(axis=0) ** 2
-    k = float(np.median([max(1, s.n_averages) for s in spectra]))
-    limit = (1.0 / k) * max(ratio, 1.0 + z * math.sqrt(2.0 / (n_t - 1)))
-    variable = rel_var > limit
-    if variable.mean() < 0.5:
+    n = x.shape[1]
+    firsts = sorted({0, *(b for b, _ in spectra[0].hop_t_ns if 0 < b < n)})
+    for a, b in zip(firsts, [*firsts[1:], n], strict=True):
+        x[:, a:b] -= np.median(x[:, a:b], axis=1, keepdims=True)
+    sd = x.std(axis=0)
+    if np.any(sd == 0):
         return []
-    from scipy.ndimage import binary_closing
+    z = (x - x.mean(axis=0)) / sd
+    acc = np.zeros(n)
+    cnt = np.zeros(n)
+    for lag in lags:
+        c = np.einsum("tb,tb->b", z[:, :-lag], z[:, lag:]) / n_t
+        acc[:-lag] += c
+        acc[lag:] += c
+        cnt[:-lag] += 1
+        cnt[lag:] += 1
+    from scipy.ndimage import uniform_filter1d
 
-    # bridge short gaps (a few steadier bins inside one occupied stretch)
-    variable = binary_closing(variable, iterations=2) | variable
-    n = lin.shape[1]
-    runs = find_runs(variable)
-    return [(int(a), int(b)) for a, b in runs if b - a >= max(3, n // 16)]
+    coherence = uniform_filter1d(acc / cnt, size=9, mode="nearest")
+    # each pair's correlation has a standard error of 1/sqrt(T); about len(lags) * 9
+    # independent pairs are averaged per bin after smoothing
+    se = 1.0 / math.sqrt(n_t) / math.sqrt(len(lags) * 9)
+    runs = find_runs(coherence > max(min_corr, 6.0 * se))
+    return [(int(a), int(b)) for a, b in runs if b - a >= max(5, n // 32)]
 
 
 def analyze_survey(
@@ -499,14 +514,28 @@ def analyze_survey(
             flags=(*best.flags, "intermittent"),
         ))
 
-    # No noise visible: find occupied stretches by their variability over time.
-    for a, b in _variability_runs(spectra):
+    # Emissions too weak for the threshold, or filling the span so the percentile
+    # floor is the signal itself, still show by their coherent variation over time.
+    floor = result.noise_floor_db
+    for a, b in _coherent_runs(spectra):
         f_a, f_b = f[a] - avg.f_step_hz / 2, f[b - 1] + avg.f_step_hz / 2
-        emissions = [e for e in emissions if not f_a <= e.f_hz <= f_b]
-        no_floor = np.full(avg.n_bins, -np.inf)
-        e = measure_emission(avg, no_floor, a, b, x_db=x_db, af_db_m=af_db_m,
-                             flags=("no_noise_reference",))
-        emissions.append(dataclasses.replace(e, snr_db=float("nan"),
-                                             noise_floor_db=float("nan")))
+        if any(e.f_low_hz <= f_b and e.f_high_hz >= f_a for e in emissions):
+            continue
+        # the floor under it: interpolated from the bins either side (the local
+        # percentile inside a weak, wide emission is the emission itself)
+        under = floor.copy()
+        left = floor[a - 1] if a > 0 else None
+        right = floor[b] if b < avg.n_bins else None
+        if left is not None or right is not None:
+            left = right if left is None else left
+            right = left if right is None else right
+            under[a:b] = np.linspace(left, right, b - a + 2)[1:-1]
+        e = measure_emission(avg, under, a, b, x_db=x_db, af_db_m=af_db_m, flags=("coherent",))
+        if a == 0 and b == avg.n_bins or "weak" in e.flags:
+            # no noise visible beside or under it: report the total power
+            e = measure_emission(avg, np.full(avg.n_bins, -np.inf), a, b, x_db=x_db,
+                                 af_db_m=af_db_m, flags=("coherent", "no_noise_reference"))
+            e = dataclasses.replace(e, snr_db=float("nan"), noise_floor_db=float("nan"))
+        emissions.append(e)
     emissions.sort(key=lambda e: e.f_hz)
     return dataclasses.replace(result, emissions=tuple(emissions))

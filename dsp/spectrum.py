@@ -33,13 +33,17 @@ Speed
 The hot path never builds a complex copy of the input: overlapping frames are a
 strided view (no copy) of the uint8 (or float32) data, multiplied by a cached
 interleaved float32 window (``w / 128`` for uint8, which folds in the scaling) into
-a reused cache-sized buffer, transformed in place by ``scipy.fft`` (pocketfft,
-single precision, one worker), squared in place and summed per chunk into a
-float64 accumulator. The 127.5 offset of uint8 samples is the constant ``c`` above.
-Measured with ``bench/dsp.py`` on one core of the 2-core AMD EPYC build machine
-(shared with other jobs, so figures vary by about 20 %), uint8 IQ, Hann, 50 %
-overlap, 100 averages: about 130-150 MS/s at FFT 1024 and 2048, against about
-20 MS/s for ``scipy.signal.welch`` on the same data in the same run (6-7x).
+a reused cache-sized buffer, transformed in place in single precision (FFTW through
+pyFFTW with a measured plan per FFT size and thread when it is installed, else
+``scipy.fft``'s pocketfft, one worker), squared in place and summed per chunk into
+a float64 accumulator. The 127.5 offset of uint8 samples is the constant ``c``
+above. ``bench/dsp.py`` on one core of the 2-core AMD EPYC build machine, shared
+with other jobs (load average 2-4, CPU-time clock), uint8 IQ, Hann, 50 % overlap,
+100 averages, medians of three bench runs: 133-150 MS/s at FFT 1024 and 2048
+with FFTW (best runs 150-185), 96-116 MS/s with ``fft_backend="scipy"``, against
+20-27 MS/s for ``scipy.signal.welch`` (plus the uint8 conversion it needs) in the
+same run: 6-7x, and 4-5.6x with the scipy backend. The first call per FFT size
+and thread pays about 0.15 s for FFTW's planning.
 """
 
 from __future__ import annotations
@@ -178,6 +182,8 @@ def _fftw_chunk(n: int) -> tuple[np.ndarray, Callable[[], object]]:
         cache = _local.fftw = {}
     entry = cache.get(n)
     if entry is None:
+        if len(cache) >= 8:  # a handful of FFT sizes per thread in practice
+            cache.clear()
         pyfftw = _pyfftw()
         rows = _fftw_rows(n)
         buf = pyfftw.empty_aligned((rows, 2 * n), dtype=np.float32)

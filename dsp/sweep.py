@@ -12,9 +12,10 @@ that grid*, a whole number of bins from ``f_start_hz``, and the hops step by a
 whole number of bins, so every FFT bin of every hop lands exactly on a sweep bin.
 Stitching is then a copy: no resampling, no averaging of overlaps, no seam.
 
-What we do not repeat from ``rtl_power``: it keeps a duplicated bin at each hop's
-end, stamps rows with local time, shows dips where hops meet (it crops too little
-of the filter edge and averages bins from both sides), and calls dBFS "dBm". Here
+What we do not repeat from ``rtl_power``: it writes one bin too many per hop
+(129 values for 128 bins in the real files under shared/data/real), stamps rows
+with local time, shows dips where hops meet (by default it crops nothing, keeping
+the bins where the filters roll off), and calls dBFS "dBm". Here
 bins are unique, each hop's UTC start is kept (``Spectrum.hop_t_ns``), seams fall
 well inside each hop's flat passband, and the unit is what the hops say.
 

@@ -288,6 +288,8 @@ class RtlTcpReceiver(Receiver):
         if self._gain_db is None:
             self._send(Command.SET_GAIN_MODE, 0)
         else:
+            # The tuner has only its table's steps (known once the header names it).
+            self._gain_db = self.capabilities.nearest_gain_db(self._gain_db)
             self._send(Command.SET_GAIN_MODE, 1)
             self._send(Command.SET_GAIN, round(self._gain_db * 10))
 

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -34,14 +32,14 @@ __all__ = ["DemoResult", "central_config", "run_demo"]
 NS = 1_000_000_000
 SITE_FILES = ("huu_nghi.yaml", "tan_thanh.yaml", "chi_ma.yaml", "field_kit.yaml")
 SCENE = "lang_son_demo"
-#: The field kit's drive: along two roads through the area where the border stations
-#: heard the unknown VHF emitter, and round again (ILLUSTRATIVE waypoints; the team
+#: The field kit's drive: round the block of roads in the area where the border stations
+#: heard the unknown VHF emitter (ILLUSTRATIVE waypoints; the team
 #: does not know where the emitter is).
 ROUTE = (
-    GeoPosition(21.933, 106.675),
-    GeoPosition(21.933, 106.605),
-    GeoPosition(21.924, 106.605),
-    GeoPosition(21.924, 106.675),
+    GeoPosition(21.937, 106.655),
+    GeoPosition(21.937, 106.625),
+    GeoPosition(21.922, 106.625),
+    GeoPosition(21.922, 106.655),
 )
 ROUTE_SPEED_MPS = 30.0
 
@@ -186,37 +184,6 @@ def _nmea_rmc_gga(t_ns: int, p: GeoPosition) -> str:
     return _nmea(rmc) + _nmea(gga)
 
 
-class _Server:
-    """uvicorn serving the centre's app on 127.0.0.1 at a free port, in a thread."""
-
-    def __init__(self, app) -> None:  # noqa: ANN001 - FastAPI
-        import uvicorn
-
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        self.port = self._sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
-        self.server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RfwatchError("không khởi động được trung tâm / the centre did not start")
-            time.sleep(0.02)
-
-    def stop(self) -> None:
-        self.server.should_exit = True
-        self._thread.join(timeout=10)
-        self._sock.close()
-
-
 @dataclass
 class DemoResult:
     """What the demo found (for the tables, the tests and ``--json`` later)."""
@@ -241,6 +208,7 @@ def run_demo(
     import httpx
 
     from api.app import create_app, open_central
+    from api.serve import BackgroundServer
     from compliance.importers import read_foreign_stations, read_licences
     from compliance.registry import save_foreign_stations, save_licences
     from firmware_bridge.simulator import Scene, scene_path
@@ -275,8 +243,7 @@ def run_demo(
                 position=None if p is None else GeoPosition(p.lat_deg, p.lon_deg, p.alt_m),
             )
             tokens[cfg.station.id] = issue_token(session, cfg.station.id, label="demo")
-    server = _Server(create_app(services=services))
-    server.start()
+    server = BackgroundServer(create_app(services=services)).start()
     scene = Scene.from_file(scene_path(SCENE))
     clock = VirtualClock(scene.start_ns)
     receiver_cls = _scene_receiver_class()
@@ -320,6 +287,9 @@ def run_demo(
             )
         end_ns = scene.start_ns + int(seconds * NS)
         _run_scene(agents, clock, end_ns, gps, console, seconds, scene.start_ns, outboxes)
+        for agent in agents:  # a last position estimate from the whole drive
+            agent.locate(final=True)
+            agent.sink.flush(clock())
         # Border stations: deliver what is left. Field kit: back at the office, sync.
         for sid, uplink in uplinks.items():
             if not uplink.drain(timeout_s=60):
@@ -422,10 +392,8 @@ def _collect(services, configs, outboxes, uplinks) -> DemoResult:  # noqa: ANN00
 
 
 def _location_note(case) -> str:  # noqa: ANN001
-    for e in case.evidence:
-        if e.kind == "field_measurement":
-            return e.note
-    return ""
+    notes = [e.note for e in case.evidence if e.kind == "field_measurement"]
+    return notes[-1] if notes else ""  # the latest estimate (most points)
 
 
 _CLASS_VI = {

@@ -146,11 +146,13 @@ class DriveTestLocator:
                 return key
         return f_hz
 
-    def estimates(self, t_ns: int) -> list[LocationItem]:
+    def estimates(self, t_ns: int, *, final: bool = False) -> list[LocationItem]:
+        """New estimates; ``final``: one from every point so far (at the end of a drive)."""
         out = []
         for key, track in self._tracks.items():
             n = len(track)
-            if n < self.config.min_points or n < 1.25 * self._last_n.get(key, 0):
+            grown = n > self._last_n.get(key, 0) if final else n >= 1.25 * self._last_n.get(key, 0)
+            if n < self.config.min_points or not grown:
                 continue
             points = [p for p, _, _ in track]
             if route_spread_m(points) < self.config.min_spread_m:
@@ -325,10 +327,11 @@ class StationAgent:
                 )
             )
 
-    def locate(self) -> None:
+    def locate(self, *, final: bool = False) -> None:
+        """Emit emitter position estimates (field kit); ``final`` at the end of a drive."""
         if self.locator is None:
             return
-        for item in self.locator.estimates(self._clock()):
+        for item in self.locator.estimates(self._clock(), final=final):
             self.sink.emit(item)
 
     # -- running ---------------------------------------------------------------------

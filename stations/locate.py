@@ -8,9 +8,11 @@ estimate is the candidate with the least squared error, searched on a coarse gri
 over the area around the route and refined on a fine one. Works in dBFS or dBm:
 only differences of power matter.
 
-Uncertainty: with ``s^2`` the residual variance at the best fit, the candidates
-whose error exceeds the best by less than ``s^2 * chi2_2(0.95)`` (= 5.99, two
-position parameters) form the 95 % region; ``radius_m`` is the largest distance
+Uncertainty: with ``s^2`` the residual variance at the best fit (but at least
+``(sigma_floor_db)^2``: real drive tests see several dB of shadowing and multipath,
+and a fit closer than that is luck, not precision), the candidates whose error
+exceeds the best by less than ``s^2 * chi2_2(0.95)`` (= 5.99, two position
+parameters) form the 95 % region; ``radius_m`` is the largest distance
 from the estimate to any point of it, plus half a grid step. A route that does not
 surround the emitter gives a long, one-sided region and so a large radius: that is
 the honest answer.
@@ -96,6 +98,7 @@ def estimate_emitter(
     margin_m: float = 5000.0,
     coarse: int = 61,
     fine: int = 41,
+    sigma_floor_db: float = 3.0,
 ) -> LocationEstimate:
     """Estimate an emitter's position from received powers at known points.
 
@@ -109,6 +112,8 @@ def estimate_emitter(
         How far beyond the route's bounding box the emitter may be, metres.
     coarse, fine:
         Grid sizes of the two search passes (per axis).
+    sigma_floor_db:
+        Smallest residual spread (dB) assumed for the uncertainty region.
 
     Raises
     ------
@@ -140,7 +145,7 @@ def estimate_emitter(
     k = int(np.argmin(sse_f))
     bx, by = float(fgx.ravel()[k]), float(fgy.ravel()[k])
     dof = max(1, p.size - 4)
-    s2 = max(float(sse_f[k]) / dof, 1e-6)
+    s2 = max(float(sse_f[k]) / dof, sigma_floor_db**2)
     limit = float(sse_f[k]) + _CHI2_2_95 * s2
     # The 95 % region, from both grids (the coarse one sees far-away lobes).
     all_x = np.concatenate([gx.ravel(), fgx.ravel()])

@@ -109,6 +109,8 @@ class SweepMeasurement:
 
     sweep: Spectrum
     hops: tuple[Spectrum, ...]
+    #: Where each hop was tuned (for DC-spike and IQ-image rejection), Hz.
+    hop_centres_hz: tuple[float, ...] = ()
 
 
 def measure_sweep(
@@ -145,7 +147,9 @@ def measure_sweep(
         )
         for s, hop in zip(hops, plan, strict=True)
     )
-    return SweepMeasurement(stitch(hops, plan), cropped)
+    return SweepMeasurement(
+        stitch(hops, plan), cropped, tuple(float(h.f_center_hz) for h in plan)
+    )
 
 
 def _merge_hop_emissions(emissions: list[Emission]) -> list[Emission]:
@@ -165,8 +169,9 @@ def analyze_sweep(m: SweepMeasurement, *, per_hop: bool, af_db_m: float | None) 
     if not per_hop:
         return list(analyze_spectrum(m.sweep, af_db_m=af_db_m).emissions)
     found: list[Emission] = []
-    for hop in m.hops:
-        found.extend(analyze_spectrum(hop, af_db_m=af_db_m).emissions)
+    for hop, centre in zip(m.hops, m.hop_centres_hz, strict=True):
+        result = analyze_spectrum(hop, af_db_m=af_db_m, tuned_centres_hz=[centre])
+        found.extend(result.emissions)
     return _merge_hop_emissions(found)
 
 

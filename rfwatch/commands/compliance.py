@@ -12,6 +12,7 @@ from __future__ import annotations
 import getpass
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
@@ -21,6 +22,12 @@ from rich.table import Table
 from dsp.errors import ConfigError
 from dsp.types import GeoPosition
 from rfwatch import state
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from compliance.cases import CaseService
+    from compliance.reference import ReferenceData
 
 console = Console()
 
@@ -37,7 +44,7 @@ def _actor() -> str:
         return "unknown"
 
 
-def _session_factory():  # noqa: ANN202 - sessionmaker[Session]
+def _session_factory() -> sessionmaker[Session]:
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 
@@ -49,7 +56,7 @@ def _session_factory():  # noqa: ANN202 - sessionmaker[Session]
     return make_session_factory(make_engine(url))
 
 
-def _reference(data_dir: Path | None):  # noqa: ANN202 - ReferenceData
+def _reference(data_dir: Path | None) -> ReferenceData:
     from compliance.reference import load_reference_data
 
     if data_dir is None:
@@ -252,7 +259,7 @@ def foreign_list(
 # -- cases --------------------------------------------------------------------------
 
 
-def _service():  # noqa: ANN202 - CaseService
+def _service() -> CaseService:
     from compliance.cases import CaseService
 
     return CaseService(_session_factory())

@@ -124,19 +124,42 @@ def test_survey_times_and_intermittent_emitters() -> None:
     assert r.spectrum.n_averages == 2000
 
 
-def test_survey_of_a_fully_occupied_span_uses_variability() -> None:
-    # every bin holds a signal whose level changes between sweeps (like an FM station
-    # filling a 100 kHz rtl_power span); averaged noise (K = 1000) cannot vary so much
+def _survey(lin: np.ndarray, k_stated: int) -> list[Spectrum]:
+    return [Spectrum(88e6, 1e3, (10 * np.log10(row)).astype(np.float32), "dBFS", 1e3,
+                     t * 10**9, t * 10**9 + 5 * 10**8, n_averages=k_stated)
+            for t, row in enumerate(lin)]
+
+
+def test_survey_finds_a_weak_fading_emission_by_coherence() -> None:
+    # 2 dB over the noise (under the 6 dB threshold), fading together over 60 sweeps
     rng = np.random.default_rng(4)
-    spectra = [sweep(-30.0 + rng.normal(0, 1.0, 128), t, 1000, rng) for t in range(30)]
-    r = analyze_survey(spectra)
+    n_t, n = 60, 256
+    noise = 1e-3 * rng.gamma(784, 1 / 784, (n_t, n))
+    fade = 10 ** (rng.normal(0, 2.0, (n_t, 1)) / 10)
+    signal = np.zeros((n_t, n))
+    signal[:, 100:160] = 0.58e-3 * fade  # +2 dB on average
+    r = analyze_survey(_survey(noise + signal, 784))
     assert len(r.emissions) == 1
     (e,) = r.emissions
-    assert "no_noise_reference" in e.flags and math.isnan(e.snr_db)
-    assert e.f_hz == pytest.approx(88e6 + 63.5e3, abs=3e3)
-    # the same span with only noise, steady as K = 1000 averages make it: nothing
-    quiet = [sweep(np.full(128, -30.0), t, 1000, rng) for t in range(30)]
-    assert analyze_survey(quiet).emissions == ()
+    assert "coherent" in e.flags
+    assert e.f_hz == pytest.approx(88e6 + 129.5e3, abs=3e3)
+    assert e.bw_99_hz == pytest.approx(60e3, rel=0.15)
+    # power: 60 bins of 0.58e-3 * E[fade] (lognormal mean, sigma 2 dB)
+    mean_fade = math.exp((2.0 * math.log(10) / 10) ** 2 / 2)
+    assert e.power_db == pytest.approx(10 * math.log10(60 * 0.58e-3 * mean_fade), abs=1.0)
+
+
+@pytest.mark.parametrize("case", ["overstated_k", "peak_hold", "gain_drift"])
+def test_noise_surveys_give_no_coherent_emission(case: str) -> None:
+    rng = np.random.default_rng(5)
+    n_t, n = 60, 256
+    if case == "peak_hold":  # rtl_power -P: the max of 784 FFTs per bin
+        lin = rng.exponential(1e-3, (n_t, n, 784)).max(axis=2)
+    else:  # rtl_power "samples" counts FFTs x downsampling: K stated 16x too high
+        lin = 1e-3 * rng.gamma(784, 1 / 784, (n_t, n))
+    if case == "gain_drift":
+        lin = lin * 10 ** (rng.normal(0, 1.0, (n_t, 1)) / 10)
+    assert analyze_survey(_survey(lin, 12_544)).emissions == ()
 
 
 def test_tuned_centres_and_fft_size() -> None:

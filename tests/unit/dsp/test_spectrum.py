@@ -375,3 +375,30 @@ def test_parseval_total_power_is_the_window_weighted_mean_power(
     expected = np.mean([np.sum(np.abs(f * w) ** 2) / np.sum(w**2) for f in frames])
     total = band_power_db(s, s.f_start_hz, s.f_stop_hz)
     assert total == pytest.approx(10 * math.log10(expected), abs=1e-3)
+
+
+@pytest.mark.parametrize("remove_dc", [False, True])
+def test_fftw_and_scipy_backends_agree_with_scipy_welch(remove_dc: bool) -> None:
+    n = 256  # FFTW chunks of 128 frames: 300 frames = 2 chunks + a tail of 44 via scipy
+    t = np.arange(n // 2 * 301)
+    x = _noise(t.size, 0.01, seed=12) + 0.3 * np.exp(2j * np.pi * 0.2 * t) + (0.04 + 0.02j)
+    raw = _to_u8(x)
+    got = {
+        backend: welch_spectrum(
+            raw,
+            sample_rate_hz=RATE,
+            f_center_hz=FC,
+            fft_size=n,
+            remove_dc=remove_dc,
+            fft_backend=backend,
+        )
+        for backend in ("scipy", "fftw", "auto")
+    }
+    assert got["fftw"].n_averages == 300
+    np.testing.assert_allclose(got["fftw"].power_db, got["scipy"].power_db, atol=1e-3)
+    np.testing.assert_array_equal(got["auto"].power_db, got["fftw"].power_db)
+    if not remove_dc:
+        ref = _scipy_db(u8_to_complex64(raw), n, n // 2)
+        np.testing.assert_allclose(got["fftw"].power_db, ref, atol=0.01)
+    with pytest.raises(ValueError, match="fft_backend must be"):
+        welch_spectrum(raw, sample_rate_hz=RATE, f_center_hz=FC, fft_backend="mkl")
