@@ -22,9 +22,9 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, selectinload, sessionmaker
 
 from compliance.lifecycle import OPEN_STATUSES, check_transition
 from compliance.models import (
@@ -42,6 +42,8 @@ from dsp.errors import ComplianceError, StorageError
 __all__ = ["CaseService", "case_summary", "ns_to_iso", "sha256_file"]
 
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
+#: Load a case with everything a caller reads after the session has closed.
+_FULL = (selectinload(Case.findings), selectinload(Case.history), selectinload(Case.evidence))
 #: Dismissed cases with these reasons keep absorbing their emitter.
 _ABSORBING_REASONS = ("known", "foreign_coordinated")
 
@@ -132,112 +134,30 @@ class CaseService:
         by_emission: dict[int, list[Finding]] = {}
         for finding in findings:
             by_emission.setdefault(id(finding.emission), []).append(finding)
-        touched: dict[str, Case] = {}
+        if not by_emission:
+            return []
+        touched: list[str] = []
         try:
             with self._sessions.begin() as session:
+                batch = _Batch(self, session, station_id, t_ns, actor)
                 for group in by_emission.values():
-                    case = self._fold(session, group, station_id, t_ns, actor)
-                    session.flush()
-                    touched.setdefault(case.id, case)
+                    case_id = batch.fold(group)
+                    if case_id not in touched:
+                        touched.append(case_id)
+                session.flush()
+                loaded = {c.id: c for c in session.scalars(
+                    select(Case).where(Case.id.in_(touched)).options(*_FULL)
+                    .execution_options(populate_existing=True))}
         except SQLAlchemyError as err:
             raise StorageError(f"không ghi được vụ việc / cannot record cases: {err}") from err
-        return list(touched.values())
-
-    def _match(self, session: Session, first: Finding, t_ns: int) -> Case | None:
-        folding = self._reference.tolerances.cases
-        e = first.emission
-        window_ns = int(folding.fold_window_s * 1e9)
-        offset = func.abs(Case.f_hz - e.f_hz)
-        stmt = select(Case).where(
-            Case.emitter_class == first.emitter_class,
-            Case.first_seen_ns <= t_ns + window_ns,
-            Case.last_seen_ns >= t_ns - window_ns,
-            or_(
-                Case.status.in_(OPEN_STATUSES),
-                and_(Case.status == "dismissed", Case.dismiss_reason.in_(_ABSORBING_REASONS)),
-            ),
-            # The reach max(fold_min_hz, fold_bw_fraction * max(case bw, emission bw)),
-            # written without GREATEST (SQLite lacks it).
-            or_(
-                offset <= folding.fold_min_hz,
-                offset <= folding.fold_bw_fraction * Case.bw_hz,
-                offset <= folding.fold_bw_fraction * e.bw_99_hz,
-            ),
-        )
-        if first.licence_id is None:
-            stmt = stmt.where(Case.matched_id.is_(None))
-        else:
-            stmt = stmt.where(Case.matched_id == first.licence_id)
-        best = min(session.scalars(stmt), key=lambda c: (abs(c.f_hz - e.f_hz), c.id),
-                   default=None)
-        return best
-
-    def _fold(self, session: Session, group: list[Finding], station_id: str, t_ns: int,
-              actor: str) -> Case:
-        first = group[0]
-        e = first.emission
-        now = self._clock()
-        severity = max((f.severity for f in group), key=lambda s: _SEVERITY_RANK[s])
-        case = self._match(session, first, t_ns)
-        if case is None:
-            stamp = dt.datetime.fromtimestamp(t_ns / 1e9, tz=dt.UTC).strftime("%Y%m%d")
-            licence_id = first.licence_id if first.emitter_class == "licensed" else None
-            if licence_id is not None and session.get(LicenceRow, licence_id) is None:
-                licence_id = None  # checked against a file, not the DB registry
-            case = Case(
-                id=f"C{stamp}-{uuid.uuid4().hex[:8].upper()}",
-                status="new",
-                emitter_class=first.emitter_class,
-                f_hz=e.f_hz,
-                bw_hz=e.bw_99_hz,
-                licence_id=licence_id,
-                matched_id=first.licence_id,
-                severity=severity,
-                first_seen_ns=t_ns,
-                last_seen_ns=t_ns,
-                created_ns=now,
-                updated_ns=now,
-            )
-            session.add(case)
-            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="created",
-                                    to_status="new",
-                                    detail=f"{first.emitter_class} emission at {e.f_hz:.0f} Hz "
-                                    f"seen by {station_id}"))
-        else:
-            case.first_seen_ns = min(case.first_seen_ns, t_ns)
-            case.last_seen_ns = max(case.last_seen_ns, t_ns)
-            case.bw_hz = max(case.bw_hz, e.bw_99_hz)
-            if _SEVERITY_RANK[severity] > _SEVERITY_RANK[case.severity]:
-                case.severity = severity
-            case.updated_ns = now
-        repeat_ns = int(self._reference.tolerances.cases.finding_repeat_s * 1e9)
-        stored = []
-        for f in group:
-            recent = any(
-                r.kind == f.kind and r.station_id == station_id and abs(r.t_ns - t_ns) < repeat_ns
-                for r in case.findings
-            )
-            if recent:
-                continue
-            case.findings.append(FindingRow(
-                kind=f.kind, station_id=station_id, t_ns=t_ns, f_hz=f.f_hz,
-                bw_hz=f.emission.bw_99_hz, measured=f.measured, permitted=f.permitted,
-                unit=f.unit, severity=f.severity, legal_basis=f.legal_basis,
-                licence_id=f.licence_id, detail=f.detail,
-            ))
-            stored.append(f.kind)
-        if stored:
-            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="finding_added",
-                                    detail=f"{', '.join(stored)} from {station_id} at "
-                                    f"{ns_to_iso(t_ns)}"))
-        return case
+        return [loaded[case_id] for case_id in touched]
 
     # -- reading -----------------------------------------------------------------
 
     def list_cases(self, status: str | None = None) -> list[Case]:
         """All cases (optionally of one status), newest sighting first."""
         with self._sessions() as session:
-            stmt = select(Case).order_by(Case.last_seen_ns.desc(), Case.id)
+            stmt = select(Case).order_by(Case.last_seen_ns.desc(), Case.id).options(*_FULL)
             if status is not None:
                 stmt = stmt.where(Case.status == status)
             return list(session.scalars(stmt))
@@ -255,7 +175,7 @@ class CaseService:
 
     @staticmethod
     def _get(session: Session, case_id: str) -> Case:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, options=_FULL, populate_existing=True)
         if case is None:
             raise ComplianceError(f"không có vụ việc / no case {case_id!r}")
         return case
@@ -268,8 +188,7 @@ class CaseService:
                 case = self._get(session, case_id)
                 change(session, case, self._clock())
                 session.flush()
-                session.refresh(case)
-                return case
+                return self._get(session, case_id)
         except IntegrityError as err:
             raise ComplianceError(
                 f"CSDL từ chối thay đổi / the database refused the change to {case_id}: "
@@ -287,7 +206,7 @@ class CaseService:
             before = case.assignee
             case.assignee = assignee
             case.updated_ns = now
-            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="assigned",
+            session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="assigned",
                                     detail=f"{before or '-'} -> {assignee}"
                                     + (f": {reason}" if reason else "")))
 
@@ -319,7 +238,7 @@ class CaseService:
             case.dismiss_reason = dismiss_reason
             case.status = to_status
             case.updated_ns = now
-            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="transition",
+            session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="transition",
                                     from_status=before, to_status=to_status,
                                     detail=reason + (f" [{dismiss_reason}]"
                                                      if dismiss_reason else "")))
@@ -330,7 +249,8 @@ class CaseService:
         """Append a free-text note to the history."""
 
         def change(session: Session, case: Case, now: int) -> None:
-            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="note", detail=text))
+            session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="note",
+                                    detail=text))
 
         return self._change(case_id, change)
 
@@ -366,25 +286,135 @@ class CaseService:
                                       f"file {digest}, given {sha256}")
             sha256, where = digest, str(path.resolve())
         else:
-            if sha256 is None or len(sha256) != 64:
+            if sha256 is None or len(sha256) != 64 or not all(
+                c in "0123456789abcdef" for c in sha256.lower()
+            ):
                 raise ComplianceError(f"không có tệp {uri}; cần sha256 / no local file {uri}: "
                                       "a 64-hex-digit sha256 is required")
             where = str(uri)
         added: list[Evidence] = []
 
         def change(session: Session, case: Case, now: int) -> None:
-            evidence = Evidence(case=case, kind=kind, uri=where, sha256=sha256.lower(),
+            evidence = Evidence(case_id=case.id, kind=kind, uri=where, sha256=sha256.lower(),
                                 size_bytes=size, added_by=actor, added_ns=now, note=note)
             session.add(evidence)
-            session.add(CaseHistory(case=case, t_ns=now, actor=actor, action="evidence_added",
+            session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="evidence_added",
                                     detail=f"{kind} {where} sha256={sha256.lower()}"))
             added.append(evidence)
 
-        self._change(case_id, change)
-        return added[0]
+        case = self._change(case_id, change)
+        return next(e for e in case.evidence if e.id == added[0].id)
 
     @staticmethod
     def verify_evidence(evidence: Evidence) -> bool:
         """True when the evidence file is present and still has its recorded checksum."""
         path = Path(evidence.uri)
         return path.is_file() and sha256_file(path)[0] == evidence.sha256
+
+
+class _Batch:
+    """One ``record_findings`` call: the candidate cases and recent findings are read
+    once (two queries), then every emission is folded in memory and written together.
+    """
+
+    def __init__(self, service: CaseService, session: Session, station_id: str, t_ns: int,
+                 actor: str) -> None:
+        self._reference = service._reference
+        self._clock = service._clock
+        self._session = session
+        self._station_id = station_id
+        self._t_ns = t_ns
+        self._actor = actor
+        folding = self._reference.tolerances.cases
+        window_ns = int(folding.fold_window_s * 1e9)
+        self._candidates: list[Case] = list(session.scalars(select(Case).where(
+            Case.first_seen_ns <= t_ns + window_ns,
+            Case.last_seen_ns >= t_ns - window_ns,
+            or_(
+                Case.status.in_(OPEN_STATUSES),
+                and_(Case.status == "dismissed", Case.dismiss_reason.in_(_ABSORBING_REASONS)),
+            ),
+        )))
+        repeat_ns = int(folding.finding_repeat_s * 1e9)
+        self._recent: dict[str, set[str]] = {}
+        rows = session.execute(select(FindingRow.case_id, FindingRow.kind).where(
+            FindingRow.station_id == station_id,
+            FindingRow.t_ns > t_ns - repeat_ns,
+            FindingRow.t_ns < t_ns + repeat_ns,
+        ))
+        for case_id, kind in rows:
+            self._recent.setdefault(case_id, set()).add(kind)
+
+    def _match(self, first: Finding) -> Case | None:
+        folding = self._reference.tolerances.cases
+        e = first.emission
+        best: tuple[float, str, Case] | None = None
+        for case in self._candidates:
+            if case.emitter_class != first.emitter_class or case.matched_id != first.licence_id:
+                continue
+            reach = max(folding.fold_min_hz, folding.fold_bw_fraction * max(case.bw_hz,
+                                                                            e.bw_99_hz))
+            offset = abs(case.f_hz - e.f_hz)
+            if offset <= reach and (best is None or (offset, case.id) < best[:2]):
+                best = (offset, case.id, case)
+        return best[2] if best else None
+
+    def fold(self, group: list[Finding]) -> str:
+        """Fold the findings of one emission; the id of the case they went to."""
+        first = group[0]
+        e = first.emission
+        t_ns, station_id, actor, session = self._t_ns, self._station_id, self._actor, self._session
+        now = self._clock()
+        severity = max((f.severity for f in group), key=lambda s: _SEVERITY_RANK[s])
+        case = self._match(first)
+        if case is None:
+            stamp = dt.datetime.fromtimestamp(t_ns / 1e9, tz=dt.UTC).strftime("%Y%m%d")
+            licence_id = first.licence_id if first.emitter_class == "licensed" else None
+            if licence_id is not None and session.get(LicenceRow, licence_id) is None:
+                licence_id = None  # checked against a file, not the DB registry
+            case = Case(
+                id=f"C{stamp}-{uuid.uuid4().hex[:8].upper()}",
+                status="new",
+                emitter_class=first.emitter_class,
+                f_hz=e.f_hz,
+                bw_hz=e.bw_99_hz,
+                licence_id=licence_id,
+                matched_id=first.licence_id,
+                severity=severity,
+                first_seen_ns=t_ns,
+                last_seen_ns=t_ns,
+                created_ns=now,
+                updated_ns=now,
+            )
+            session.add(case)
+            self._candidates.append(case)
+            session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="created",
+                                    to_status="new",
+                                    detail=f"{first.emitter_class} emission at {e.f_hz:.0f} Hz "
+                                    f"seen by {station_id}"))
+        else:
+            case.first_seen_ns = min(case.first_seen_ns, t_ns)
+            case.last_seen_ns = max(case.last_seen_ns, t_ns)
+            case.bw_hz = max(case.bw_hz, e.bw_99_hz)
+            if _SEVERITY_RANK[severity] > _SEVERITY_RANK[case.severity]:
+                case.severity = severity
+            case.updated_ns = now
+        recent = self._recent.setdefault(case.id, set())
+        stored = []
+        for f in group:
+            if f.kind in recent:
+                continue
+            recent.add(f.kind)
+            session.add(FindingRow(
+                case_id=case.id, kind=f.kind, station_id=station_id, t_ns=t_ns, f_hz=f.f_hz,
+                bw_hz=f.emission.bw_99_hz, measured=f.measured, permitted=f.permitted,
+                unit=f.unit, severity=f.severity, legal_basis=f.legal_basis,
+                licence_id=f.licence_id, detail=f.detail,
+            ))
+            stored.append(f.kind)
+        if stored:
+            session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor,
+                                    action="finding_added",
+                                    detail=f"{', '.join(stored)} from {station_id} at "
+                                    f"{ns_to_iso(t_ns)}"))
+        return case.id

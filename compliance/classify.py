@@ -1,7 +1,7 @@
 """Classify each emission against the registry: licensed, foreign, exempt or unknown.
 
-Order of precedence: a matching licence wins over a foreign station, which wins over
-a licence-exempt band; anything else is ``unknown``.
+Order of precedence: a matching licence or foreign station wins over a licence-exempt
+band; anything else is ``unknown``.
 
 Matching (what must hold up in practice)
 ----------------------------------------
@@ -9,10 +9,11 @@ Matching (what must hold up in practice)
   within ``match_window_factor`` x its necessary bandwidth of the assigned frequency
   (``tolerances.yaml``), so an off-frequency transmitter is still recognised as that
   licensee (and gets ``frequency_out_of_tolerance``) rather than as unlicensed.
-- Several candidates (frequency reuse, neighbouring channels): first those whose
-  assigned frequency is within tolerance of the measurement, then the nearest to the
-  monitoring site (haversine; the site is the receiving station), then the one in
-  force on the day, then the closest in frequency.
+- Several candidates (frequency reuse, neighbouring channels, a domestic licence and a
+  foreign station on the same channel): first those whose assigned frequency is within
+  tolerance of the measurement, then the nearest to the monitoring site (haversine;
+  the site is the receiving station), then our own licence before a foreign station,
+  then the one in force on the day, then the closest in frequency.
 - An emission straddling two channels is matched to the nearer licence by the same
   order and then fails its tolerance; ``off_channel_raster`` names both channels.
 - Nothing here depends on the emission being continuous: an intermittent emitter is
@@ -76,7 +77,7 @@ def frequency_uncertainty_hz(emission: Emission, reference: ReferenceData) -> fl
 
 def _candidates(
     emission: Emission,
-    near: list[tuple[float, float, Licence]] | list[tuple[float, float, ForeignStation]],
+    near: list[tuple[float, float, Licence | ForeignStation]],
     reference: ReferenceData,
     site: GeoPosition | None,
     on: dt.date,
@@ -91,10 +92,12 @@ def _candidates(
             if site is not None and station.position is not None
             else None
         )
-        in_force = station.in_force(on) if isinstance(station, Licence) else True
+        is_licence = isinstance(station, Licence)
+        in_force = station.in_force(on) if is_licence else True
         key = (
             offset > tolerance + uncertainty,
             distance if distance is not None else float("inf"),
+            not is_licence,  # at equal distance (or no site) our own licence first
             not in_force,
             offset,
         )
@@ -142,17 +145,13 @@ def classify(
     day = on or emission_date(emission)
     factor = reference.tolerances.measurement.match_window_factor
     slack = frequency_uncertainty_hz(emission, reference)
-    licensed = _candidates(emission, registry.licences_near(emission.f_hz, factor, slack),
-                           reference, site, day)
-    if licensed:
-        licence, distance = licensed[0]
-        assert isinstance(licence, Licence)
-        return Classification(emission, "licensed", licence=licence, distance_km=distance)
-    foreign = _candidates(emission, registry.foreign_near(emission.f_hz, factor, slack),
-                          reference, site, day)
-    if foreign:
-        station, distance = foreign[0]
-        assert isinstance(station, ForeignStation)
+    near = [*registry.licences_near(emission.f_hz, factor, slack),
+            *registry.foreign_near(emission.f_hz, factor, slack)]
+    ranked = _candidates(emission, near, reference, site, day)
+    if ranked:
+        station, distance = ranked[0]
+        if isinstance(station, Licence):
+            return Classification(emission, "licensed", licence=station, distance_km=distance)
         return Classification(emission, "foreign", foreign=station, distance_km=distance)
     band = _exempt_band(emission, reference)
     if band is not None:

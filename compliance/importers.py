@@ -201,8 +201,13 @@ def _write(path: Path, records: Sequence[BaseModel], columns: Sequence[str]) -> 
         book = Workbook()
         sheet = book.active
         sheet.append(list(columns))
-        for record in records:
-            sheet.append([getattr(record, c) for c in columns])
+        for row, record in enumerate(records, start=2):
+            for col, name in enumerate(columns, start=1):
+                cell = sheet.cell(row=row, column=col, value=getattr(record, name))
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    # Text, not a formula: a name like "=X" must come back as written
+                    # (and a registry export must never carry live formulas).
+                    cell.data_type = "s"
         book.save(path)
         return
     with path.open("w", encoding="utf-8", newline="") as handle:

@@ -146,14 +146,16 @@ class Case(Base):
     created_ns: Mapped[int] = mapped_column(BigInteger)
     updated_ns: Mapped[int] = mapped_column(BigInteger)
 
+    # Loaded on demand; CaseService.get/list_cases load them eagerly (selectinload) so
+    # the cases they return stay readable after the session closes.
     findings: Mapped[list[FindingRow]] = relationship(
-        back_populates="case", lazy="selectin", order_by="FindingRow.id"
+        back_populates="case", order_by="FindingRow.id"
     )
     history: Mapped[list[CaseHistory]] = relationship(
-        back_populates="case", lazy="selectin", order_by="CaseHistory.id"
+        back_populates="case", order_by="CaseHistory.id"
     )
     evidence: Mapped[list[Evidence]] = relationship(
-        back_populates="case", lazy="selectin", order_by="Evidence.id"
+        back_populates="case", order_by="Evidence.id"
     )
 
     @validates("status")

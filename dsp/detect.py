@@ -3,9 +3,12 @@
 A bin is a detection when its power exceeds the local noise floor (from
 :mod:`dsp.noise`) by ``threshold_db``. The default threshold is set by the
 statistics of an averaged noise bin so that the per-bin false-alarm probability is
-:data:`DEFAULT_PFA` (the floor itself is estimated locally, which makes this a
-constant-false-alarm-rate detector), and never below :data:`MIN_THRESHOLD_DB`
-(ripple and spurs of a real receiver's floor are of that order).
+:data:`DEFAULT_PFA`, with a margin for the uncertainty of the estimated floor (the
+floor itself is estimated locally, which makes this a constant-false-alarm-rate
+detector), and never below :data:`MIN_THRESHOLD_DB` = 6 dB: with many averages the
+statistical threshold would be a dB or two, but the floor of a real RTL-SDR has
+ripple, skirts and spurs of a few dB (seen in the rtl_433 captures), and SM.1880
+asks for at least 3-5 dB over the noise for occupancy.
 
 Contiguous detected bins form candidate emissions. Two candidates separated by a
 short gap are merged when the (lightly smoothed) power in the gap stays above the
@@ -212,7 +215,8 @@ def detect_emissions(
         prev = merged[-1]
         gap = int(start) - prev[1]
         narrower = min(prev[1] - prev[0], int(stop) - int(start))
-        if gap <= max(max_gap_bins, narrower // 2) and excess(prev[1], int(start)).min() > valley_db:
+        close = gap <= max(max_gap_bins, narrower // 2)
+        if close and excess(prev[1], int(start)).min() > valley_db:
             prev[1] = int(stop)
         else:
             merged.append([int(start), int(stop)])

@@ -38,6 +38,7 @@ from dsp.types import Emission, Spectrum
 
 __all__ = [
     "BETA_DEFAULT",
+    "AntennaFactor",
     "enbw_bins",
     "channel_power",
     "emission_extent",
@@ -48,6 +49,7 @@ __all__ = [
 
 #: beta of the occupied bandwidth: 1 % outside (0.5 % each side), the 99 % bandwidth.
 BETA_DEFAULT = 0.01
+#: An antenna factor in dB/m: one number, or a function of frequency (Hz).
 AntennaFactor = float | Callable[[float], float]
 
 
@@ -136,18 +138,16 @@ def emission_extent(
     with np.errstate(divide="ignore"):
         excess = 10.0 * np.log10(lin) - np.asarray(noise_floor_db[lo_limit:hi_limit])
     ok = np.isfinite(p)
+    above = ok & (excess > edge_db)
     a, b = start - lo_limit, stop - lo_limit
-    lo_stop = max(0, a - grow)
-    while a > lo_stop and ok[a - 1] and excess[a - 1] > edge_db:
-        a -= 1
-    hi_stop = min(p.size, b + grow)
-    while b < hi_stop and ok[b] and excess[b] > edge_db:
-        b += 1
-    for _ in range(margin):
-        if a > 0 and ok[a - 1]:
-            a -= 1
-        if b < p.size and ok[b]:
-            b += 1
+
+    def run_length(flags: np.ndarray) -> int:  # leading True values
+        return int(flags.size if flags.all() else np.argmin(flags))
+
+    a -= run_length(above[max(0, a - grow):a][::-1])
+    b += run_length(above[b:min(p.size, b + grow)])
+    a -= run_length(ok[max(0, a - margin):a][::-1])
+    b += run_length(ok[b:min(p.size, b + margin)])
     return lo_limit + a, lo_limit + b
 
 

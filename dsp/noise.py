@@ -193,8 +193,9 @@ def estimate_noise_floor(
         Percentile (0-100) of the linear bin powers used in each block (default 20).
         Lower is more robust in crowded bands, higher is less noisy.
     wide_hz:
-        Width in Hz of the widest emission the floor must see past (default 10 MHz,
-        capped at half the span).
+        Width in Hz of the widest emission the floor must see past (default 10 MHz);
+        the provisional floor is the running minimum over this width, with the
+        floor's straight-line trend removed first.
 
     Returns
     -------
@@ -235,20 +236,20 @@ def estimate_noise_floor(
     lin[:n] = np.power(np.float32(10.0), p32 * np.float32(0.1))
     bias = percentile_bias(percentile, max(1.0, float(spectrum.n_averages)))
     centres = np.arange(nb) * w + (w - 1) / 2.0
-    # Linear interpolation between block centres, by index arithmetic (the centres
-    # are uniform; np.interp's search is the slow part on a million-bin sweep).
-    pos = np.clip((np.arange(n, dtype=np.float32) - np.float32((w - 1) / 2.0)) / np.float32(w),
-                  0.0, max(nb - 1, 0))
-    idx = np.minimum(pos.astype(np.intp), max(nb - 2, 0))
-    frac = pos - idx.astype(np.float32)
+    # Linear interpolation between block centres, block by block: bin k of block j
+    # sits t = (k - centre_j) / w from its centre, and moves towards the next block's
+    # value for t > 0 and the previous one's for t < 0 (held flat past the ends).
+    t = (np.arange(w, dtype=np.float32) - np.float32((w - 1) / 2.0)) / np.float32(w)
+    t_pos, t_neg = np.maximum(t, 0.0), np.minimum(t, 0.0)
 
     def to_bins(block_lin: np.ndarray) -> np.ndarray:  # linear block values -> dB per bin
-        y = 10.0 * np.log10(block_lin)
-        if nb == 1:
-            return np.full(n, y[0])
-        y0 = y[idx].astype(np.float32)
-        y1 = y[idx + 1].astype(np.float32)
-        return (y0 + (y1 - y0) * frac).astype(np.float64)
+        y = (10.0 * np.log10(block_lin)).astype(np.float32)
+        d_next = np.zeros_like(y)
+        d_prev = np.zeros_like(y)
+        d_next[:-1] = y[1:] - y[:-1]
+        d_prev[1:] = y[1:] - y[:-1]
+        out = y[:, None] + d_next[:, None] * t_pos[None, :] + d_prev[:, None] * t_neg[None, :]
+        return out.ravel()[:n].astype(np.float64)
 
     # Pass 1: block percentiles, then a running minimum wide enough to see past
     # the widest emission (a block inside an 8 MHz multiplex holds no noise).

@@ -121,13 +121,31 @@ def _measure_all(
     *,
     x_db: float,
     af_db_m: AntennaFactor | None,
+    cache: dict | None = None,
 ) -> list[Emission]:
+    """Grow each run over its skirts (up to half-way to its neighbours) and measure it.
+
+    ``cache`` maps (run, limits) to an emission already measured, so a second pass
+    re-measures only the runs whose neighbours changed.
+    """
+    finite = np.isfinite(spectrum.power_db)
     out = []
     for k, (a, b) in enumerate(runs):
         lo = 0 if k == 0 else (runs[k - 1][1] + a) // 2
         hi = spectrum.n_bins if k == len(runs) - 1 else (b + runs[k + 1][0] + 1) // 2
+        key = (a, b, lo, hi)
+        if cache is not None and key in cache:
+            out.append(cache[key])
+            continue
         ea, eb = emission_extent(spectrum.power_db, floor, a, b, lo_limit=lo, hi_limit=hi)
-        out.append(measure_emission(spectrum, floor, ea, eb, x_db=x_db, af_db_m=af_db_m))
+        while not finite[ea]:
+            ea += 1
+        while not finite[eb - 1]:
+            eb -= 1
+        e = measure_emission(spectrum, floor, ea, eb, x_db=x_db, af_db_m=af_db_m)
+        if cache is not None:
+            cache[key] = e
+        out.append(e)
     return out
 
 
@@ -172,7 +190,8 @@ def analyze_spectrum(
     centres = tuned_centres(spectrum) if tuned_centres_hz is None else tuple(tuned_centres_hz)
     floor = estimate_noise_floor(spectrum)
     runs = detect_emissions(spectrum, floor, threshold_db=threshold_db)
-    ems = _measure_all(spectrum, floor, runs, x_db=x_db, af_db_m=af_db_m)
+    cache: dict = {}
+    ems = _measure_all(spectrum, floor, runs, x_db=x_db, af_db_m=af_db_m, cache=cache)
     # A candidate whose bins crossed the threshold but whose power, integrated over
     # its own bandwidth, is not threshold_db above the noise there is a bump of the
     # floor (ripple, a noise peak beside a skirt), not an emission. Drop those, then
@@ -180,7 +199,7 @@ def analyze_spectrum(
     strong = [r for r, e in zip(runs, ems, strict=True) if e.snr_db >= threshold_db]
     weak = tuple((e, REASON_LOW_SNR) for e in ems if not e.snr_db >= threshold_db)
     if weak:
-        ems = _measure_all(spectrum, floor, strong, x_db=x_db, af_db_m=af_db_m)
+        ems = _measure_all(spectrum, floor, strong, x_db=x_db, af_db_m=af_db_m, cache=cache)
     kept, rejected = reject_artefacts(ems, spectrum, tuned_centres_hz=centres)
     return AnalysisResult(spectrum, kept, rejected + weak, floor, float(threshold_db))
 

@@ -139,5 +139,6 @@ def open_receiver(spec: str, **kwargs: Any) -> Receiver:
 
     # Only the simulator's own options travel; hardware settings are applied by the
     # caller through the Receiver interface after opening.
+    sim_options = {k: kwargs[k] for k in ("seed", "t0_ns") if k in kwargs}
     return SimulatorReceiver.from_scene_file(parsed.target, receiver_name=parsed.extra,
-                                             seed=kwargs.get("seed"))
+                                             **sim_options)

@@ -122,10 +122,17 @@ class NmeaParser:
         self._date: date | None = None
         self._gga: dict[str, Any] | None = None  # quality, hdop, sats, alt, tod
         self._latest: GpsFix | None = None
+        self._latest_valid: GpsFix | None = None
 
     @property
     def latest_fix(self) -> GpsFix | None:
+        """The last fix parsed, valid or not."""
         return self._latest
+
+    @property
+    def latest_valid_fix(self) -> GpsFix | None:
+        """The last fix the receiver marked valid (with a position)."""
+        return self._latest_valid
 
     @property
     def date(self) -> date | None:
@@ -178,6 +185,8 @@ class NmeaParser:
             self.stats.fixes += 1
             self.stats.valid_fixes += int(fix.valid)
             self._latest = fix
+            if fix.valid:
+                self._latest_valid = fix
         return fix
 
     @staticmethod
@@ -299,8 +308,15 @@ class GpsReader:
 
     @property
     def latest_fix(self) -> GpsFix | None:
+        """The last fix read, valid or not."""
         with self._lock:
             return self.parser.latest_fix
+
+    @property
+    def latest_valid_fix(self) -> GpsFix | None:
+        """The last valid fix read (a station tags measurements with this one)."""
+        with self._lock:
+            return self.parser.latest_valid_fix
 
     def open(self) -> None:
         import serial

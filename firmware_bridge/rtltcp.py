@@ -282,7 +282,8 @@ class RtlTcpReceiver(Receiver):
         self._send_gain()
         for command, value in self._extra.items():
             self._send(command, value)
-        self._discard = self.settle_bytes
+        # Whatever arrives before the server applies these is at its old settings.
+        self._discard, self._drain = self.settle_bytes, True
 
     def _send_gain(self) -> None:
         if self._gain_db is None:

@@ -87,6 +87,8 @@ class Uplink:
         self.batches_per_pass = batches_per_pass
         self._rng = rng or random.Random()
         self.consecutive_failures = 0
+        #: The last pass failed because the centre refused the token (401/403).
+        self.auth_failed = False
         self.next_attempt_s = 0.0
         self.last_error: str | None = None
         self.total_sent = 0
@@ -118,6 +120,7 @@ class Uplink:
             return UplinkPass(sent=sent, duplicates=dup, rejected=rej, error=error)
         self.consecutive_failures = 0
         self.last_error = None
+        self.auth_failed = False
         return UplinkPass(sent=sent, duplicates=dup, rejected=rej)
 
     def drain(self, *, timeout_s: float, sleep: Callable[[float], None] = time.sleep) -> bool:
@@ -161,6 +164,7 @@ class Uplink:
         return f"rejected HTTP {resp.status_code}"
 
     def _fail(self, error: str, batch_id: str) -> None:
+        self.auth_failed = "token refused" in error
         self.consecutive_failures += 1
         self.last_error = error
         self.outbox.note_attempt(batch_id, error)

@@ -1,8 +1,12 @@
 """Compliance commands: ``check``, ``licences``, ``foreign`` and ``cases``.
 
 ``rfwatch check FILE --licences L.csv`` runs the same analysis as ``rfwatch analyze``
-and then the compliance rules; ``--json`` prints the analyze JSON with, per emission,
-``class`` and ``licence_id``, plus a top-level ``findings`` list. The other commands
+(``run_analysis``) and then the compliance rules; ``--json`` prints the analyze JSON
+with, per emission, ``"class"`` (``licensed|foreign|exempt|unknown``) and
+``"licence_id"`` (the licence or foreign station matched, or null), plus a top-level
+``"findings": [{"kind", "f_hz", "licence_id", "measured", "permitted", "legal_basis",
+"unit", "severity", "class", "detail"}]`` and, with ``--cases``, ``"cases"`` (the ids
+of the cases the findings went to). The other commands
 work on the relational database of the settings (``RFWATCH_DB_URL``, default a SQLite
 file in the home folder), bringing its schema up to date first.
 """

@@ -186,6 +186,8 @@ def field_sync(
             while outbox.depth() and time.monotonic() < deadline:
                 uplink.run_once()
                 progress.update(task, completed=total - outbox.depth())
+                if uplink.auth_failed:  # retrying will not help: say so now
+                    break
                 wait = uplink.next_attempt_s - time.monotonic()
                 if wait > 0:
                     time.sleep(min(wait, max(0.0, deadline - time.monotonic())))
@@ -206,11 +208,21 @@ def field_sync(
 def demo(
     seconds: float = typer.Option(240.0, help="Thời gian cảnh / scene time to run (s)"),
     seed: int = typer.Option(0, help="Hạt giống / simulator seed"),
+    json_out: Path | None = typer.Option(
+        None, "--json-out", help="Ghi kết quả JSON / also write what was found as JSON here"
+    ),
 ) -> None:
     """Chạy thử toàn hệ thống / the whole system on a simulated scene (Lạng Sơn)."""
+    import dataclasses
+    import json
+
     from rfwatch.demo import run_demo
 
-    run_demo(get_settings(), seconds=seconds, seed=seed, console=console)
+    result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console)
+    if json_out is not None:
+        json_out.write_text(
+            json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2), encoding="utf-8"
+        )
 
 
 def register(app: typer.Typer) -> None:

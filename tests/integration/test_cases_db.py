@@ -295,6 +295,9 @@ def test_evidence_checksums(service, tmp_path):
     with pytest.raises(ComplianceError, match="sha256 is required"):
         service.add_evidence(case.id, "sigmf", "https://centre.example/rec.sigmf-meta",
                              actor="field")
+    with pytest.raises(ComplianceError, match="sha256 is required"):
+        service.add_evidence(case.id, "sigmf", "https://centre.example/rec.sigmf-meta",
+                             actor="field", sha256="zz" * 32)
     remote = service.add_evidence(case.id, "sigmf", "https://centre.example/rec.sigmf-meta",
                                   actor="field", sha256="AB" * 32)
     assert remote.sha256 == "ab" * 32

@@ -157,3 +157,30 @@ def test_check_refuses_a_bad_licence_file_in_one_line(recordings, tmp_path):
     text = " ".join(out.stderr.split())  # rich wraps long lines at the console width
     assert "line 3 field 'f_hz'" in text and "nothing imported" in text
     assert "Traceback" not in out.stderr
+
+
+@pytest.mark.slow
+def test_table_output_and_operator_override(recordings, tmp_path):
+    import yaml
+
+    meta, _truth, position = recordings["site-a"]
+    base = ["check", str(meta), "--licences", str(LICENCES), "--foreign", str(FOREIGN),
+            "--site-lat", str(position.lat_deg), "--site-lon", str(position.lon_deg)]
+    table = rfwatch_in_process(base, {"RFWATCH_HOME": str(tmp_path), "COLUMNS": "200"})
+    text = table.stdout
+    for needle in ("LM-002", "CN-001", "exempt", "unknown", "frequency_out_of_tolerance",
+                   "bandwidth_exceeded", "Nghị định 15/2020/NĐ-CP"):
+        assert needle in text, needle
+    # An operator widens the bandwidth margin in an override folder: the finding goes.
+    from importlib import resources
+
+    doc = yaml.safe_load((resources.files("compliance") / "data" / "tolerances.yaml")
+                         .read_text(encoding="utf-8"))
+    doc["measurement"]["bandwidth_margin_fraction"] = 2.0
+    override = tmp_path / "override"
+    override.mkdir()
+    (override / "tolerances.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
+    edited = json.loads(rfwatch_in_process(base + ["--json", "--data-dir", str(override)],
+                                           {"RFWATCH_HOME": str(tmp_path)}).stdout)
+    kinds = sorted(f["kind"] for f in edited["findings"])
+    assert kinds == ["frequency_out_of_tolerance", "licence_not_valid", "unlicensed_emission"]

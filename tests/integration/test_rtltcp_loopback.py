@@ -79,14 +79,18 @@ def test_settings_reach_the_server(server):
         rx.set_agc(True)
         rx.set_direct_sampling(0)
         rx.set_offset_tuning(False)
-        rx.read(1024)
+        assert rx.gain_db == 19.7  # snapped to the R820T table the header announced
+        deadline = time.monotonic() + 10
+        while len(server.commands) < 9 and time.monotonic() < deadline:
+            rx.read(1024)  # keep the stream moving so the server polls commands
     seen = {(c.command, c.value) for c in server.commands}
     assert (Command.SET_SAMPLE_RATE, 1_024_000) in seen
     assert (Command.SET_FREQUENCY, 100_000_000) in seen
     assert (Command.SET_GAIN_MODE, 1) in seen
-    assert (Command.SET_GAIN, 200) in seen
+    assert (Command.SET_GAIN, 197) in seen
     assert (Command.SET_FREQ_CORRECTION, (-3) & 0xFFFFFFFF) in seen
     assert (Command.SET_BIAS_TEE, 1) in seen and (Command.SET_AGC_MODE, 1) in seen
+    assert (Command.SET_DIRECT_SAMPLING, 0) in seen and (Command.SET_OFFSET_TUNING, 0) in seen
 
 
 @pytest.mark.parametrize("shift_hz", [200e3, -300e3, 50e3])
@@ -123,24 +127,26 @@ def test_sample_rate_other_than_the_recordings_is_refused(server):
 
 
 def test_server_drop_mid_stream_is_survived_by_reconnecting(tone):
-    drop_after = 300_000  # bytes per connection, then the server hangs up
+    drop_after = 1_000_000  # bytes per connection, then the server hangs up
     srv = RtlTcpReplayServer(tone, "127.0.0.1", 0, paced=False,
                              drop_after_bytes=drop_after).start()
     try:
-        rx = _client(srv.port, settle_bytes=0, backoff_s=0.01, reconnect_attempts=5)
+        rx = _client(srv.port, settle_bytes=131_072, backoff_s=0.01, reconnect_attempts=5)
         with rx:
             rx.tune(FC + 100e3)
-            blocks = [rx.read(40_000) for _ in range(8)]  # 640 kB > 2 connections' worth
+            blocks = [rx.read(100_000) for _ in range(12)]  # 2.4 MB > 2 connections' worth
         assert rx.reconnects >= 2
         flagged = [b for b in blocks if b.dropped_samples]
-        assert flagged and all(b.dropped_samples == 40_000 for b in flagged)
-        assert all(b.samples.size == 80_000 for b in blocks)
+        assert len(flagged) >= 2 and all(b.dropped_samples == 100_000 for b in flagged)
+        assert all(b.samples.size == 200_000 for b in blocks)
         assert srv.connections >= 3
-        # Every new connection got the tuning again, and the tone is where it should be.
+        assert srv.bytes_sent[0] == drop_after
+        # Every new connection got the tuning again, and the tone is where it should be
+        # in every block, those read after a reconnect included.
         tunes = [c for c in srv.commands if c.command == Command.SET_FREQUENCY and c.applied]
-        assert {c.connection for c in tunes if c.value == 100_100_000} >= {2, 3}
-        assert _peak_hz(blocks[-1].samples[: 2 * 32768]) == pytest.approx(
-            F_TONE - 100e3, abs=FS / 32768)
+        assert {c.connection for c in tunes if c.value == 100_100_000} >= {1, 2, 3}
+        for block in blocks:
+            assert _peak_hz(block.samples[: 2 * N]) == pytest.approx(F_TONE - 100e3, abs=FS / N)
     finally:
         srv.stop()
 

@@ -226,3 +226,15 @@ def test_garbage_rows_give_input_format_errors_not_crashes(tmp_path, rows):
         assert str(path) in str(err) and err.line is not None and err.line >= 2
     else:
         assert len(records) <= len(rows)
+
+
+def test_xlsx_export_keeps_text_that_looks_like_a_formula(tmp_path):
+    [good] = read_licences(write(tmp_path, HEADER + "\n" + GOOD + "\n"))
+    tricky = good.model_copy(update={"licensee": "=HYPERLINK(\"x\")", "station_name": "=0"})
+    path = tmp_path / "formula.xlsx"
+    write_licences(path, [tricky])
+    assert read_licences(path) == [tricky]
+    from openpyxl import load_workbook
+
+    cell = load_workbook(path).active["B2"]
+    assert cell.data_type == "s" and cell.value == "=HYPERLINK(\"x\")"

@@ -355,3 +355,16 @@ def test_findings_are_finite_and_carry_the_emission(reference):
     for f in findings:
         assert f.emission is e and f.emitter_class == "licensed"
         assert f.measured is None or math.isfinite(f.measured)
+
+
+def test_co_channel_licence_and_foreign_station_go_by_distance(reference):
+    domestic = make_licence("VN-1", F_LM, lat=21.50, lon=106.30)
+    foreign = make_foreign("CN-1", F_LM, lat=22.02, lon=106.74)
+    reg = Registry(licences=(domestic,), foreign=(foreign,))
+    e = make_emission(F_LM)
+    border_site = GeoPosition(22.00, 106.72)
+    inland_site = GeoPosition(21.52, 106.32)
+    assert classify(e, reg, reference, site=border_site).licence_id == "CN-1"
+    assert classify(e, reg, reference, site=inland_site).licence_id == "VN-1"
+    # Without a site, our own licence is assumed.
+    assert classify(e, reg, reference).emitter_class == "licensed"

@@ -91,6 +91,14 @@ def test_position_present_but_invalid(real_data):
     assert any(f.position is not None and not f.valid for f in fixes)
 
 
+def test_latest_valid_fix_survives_a_later_invalid_one():
+    parser = NmeaParser()
+    good = parser.feed("$GPRMC,030721.000,A,3747.0876,S,17518.8934,E,0.89,181.39,311214,,,A*71")
+    parser.feed("$GPRMC,,V,,,,,,,,,,N*53")
+    assert parser.latest_fix is not None and not parser.latest_fix.valid
+    assert parser.latest_valid_fix == good
+
+
 def test_garmin_dgps_quality(real_data):
     fixes, _ = read_nmea_file(str(real_data / "gpsd/garmin15x.log"))
     assert any(f.fix_quality == 2 for f in fixes)

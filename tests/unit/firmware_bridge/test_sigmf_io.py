@@ -249,3 +249,53 @@ def test_datetime_with_offset_is_converted_to_utc():
     assert sigmf_datetime_to_ns("2021-06-18T23:17:51.5+07:00") == sigmf_datetime_to_ns(
         "2021-06-18T16:17:51.5Z"
     )
+
+
+def test_reads_a_sigmf_archive(tmp_path):
+    from firmware_bridge.recordings import load_recording
+
+    x = (np.arange(256) / 512).astype(np.complex64)
+    meta = write_sigmf(tmp_path / "a", x, sample_rate_hz=1e6, f_center_hz=1e8, t_start_ns=T0_NS)
+    archive = tmp_path / "a_copy.sigmf"
+    sigmf.fromfile(str(meta)).tofile(str(archive))
+    rec = load_recording(archive)
+    np.testing.assert_array_equal(rec.samples, x)
+    assert rec.t_start_ns == T0_NS
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.floats(allow_nan=False)
+    | st.text(max_size=12),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8),
+                                                                      children, max_size=3),
+    max_leaves=6,
+)
+_KEYS = [("global", "core:datatype"), ("global", "core:sample_rate"), ("global", "core:version"),
+         ("global", "core:num_channels"), ("global", "core:extensions"), ("global", None),
+         ("captures", None), ("annotations", None), ("captures", 0), (None, None)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_KEYS), _json), min_size=1, max_size=3))
+def test_mangled_metadata_is_an_input_format_error_or_reads(tmp_path_factory, edits):
+    base = tmp_path_factory.mktemp("fuzz")
+    x = np.ones(8, dtype=np.complex64)
+    meta = write_sigmf(base / "f", x, sample_rate_hz=1e6, f_center_hz=1e8, t_start_ns=0)
+    doc = json.loads(meta.read_text())
+    for (section, key), value in edits:
+        if section is None:
+            doc = value
+        elif not isinstance(doc, dict):
+            break
+        elif key is None:
+            doc[section] = value
+        elif key == 0 and isinstance(doc.get(section), list) and doc[section]:
+            doc[section][0] = value
+        elif isinstance(doc.get(section), dict):
+            doc[section][key] = value
+    meta.write_text(json.dumps(doc))
+    try:
+        rec = read_sigmf(meta)
+    except InputFormatError:
+        return
+    assert rec.samples.dtype == np.complex64
