@@ -6,9 +6,11 @@ band; anything else is ``unknown``.
 Matching (what must hold up in practice)
 ----------------------------------------
 - A licence (or foreign station) is a *candidate* when the emission's centre lies
-  within ``match_window_factor`` x its necessary bandwidth of the assigned frequency
-  (``tolerances.yaml``), so an off-frequency transmitter is still recognised as that
-  licensee (and gets ``frequency_out_of_tolerance``) rather than as unlicensed.
+  within ``match_window_factor`` x its necessary bandwidth of the assigned frequency,
+  or within the service's ``match_window_min_hz`` where that is wider (commune
+  loudspeaker stations, often mis-tuned: 500 kHz; ``tolerances.yaml``), so an
+  off-frequency transmitter is still recognised as that licensee (and gets
+  ``frequency_out_of_tolerance``) rather than as unlicensed.
 - Several candidates (frequency reuse, neighbouring channels, a domestic licence and a
   foreign station on the same channel): first those whose assigned frequency is within
   tolerance of the measurement, then the nearest to the monitoring site (haversine;
@@ -145,8 +147,9 @@ def classify(
     day = on or emission_date(emission)
     factor = reference.tolerances.measurement.match_window_factor
     slack = frequency_uncertainty_hz(emission, reference)
-    near = [*registry.licences_near(emission.f_hz, factor, slack),
-            *registry.foreign_near(emission.f_hz, factor, slack)]
+    floors = reference.tolerances.measurement.match_window_min_hz
+    near = [*registry.licences_near(emission.f_hz, factor, slack, floors),
+            *registry.foreign_near(emission.f_hz, factor, slack, floors)]
     ranked = _candidates(emission, near, reference, site, day)
     if ranked:
         station, distance = ranked[0]

@@ -188,6 +188,15 @@ class MeasurementMargins(_Model):
     bandwidth_margin_fraction: float = Field(ge=0)
     power_margin_db: float = Field(ge=0)
     match_window_factor: float = Field(gt=0)
+    match_window_min_hz: dict[str, float] = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _services_known(self) -> MeasurementMargins:
+        for service, window_hz in self.match_window_min_hz.items():
+            _check_service(service)
+            if not window_hz >= 0:
+                raise ValueError(f"match_window_min_hz.{service} must be >= 0")
+        return self
 
 
 class CaseFolding(_Model):

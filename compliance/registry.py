@@ -5,7 +5,7 @@ from the relational database.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -40,14 +40,20 @@ class _FrequencyIndex:
         self._entries = entries
         self._max_bw_hz = max((e[1] for e in entries), default=0.0)
 
-    def near(self, f_hz: float, factor: float, slack_hz: float
+    def near(self, f_hz: float, factor: float, slack_hz: float,
+             min_window_hz: Mapping[str, float] | None = None,
              ) -> list[tuple[float, float, Licence | ForeignStation]]:
         """(f_hz, necessary_bw_hz, station) of every station whose assigned frequency is
-        within ``factor`` x its necessary bandwidth + ``slack_hz`` of ``f_hz``."""
-        reach = factor * self._max_bw_hz + slack_hz
+        within max(``factor`` x its necessary bandwidth, ``min_window_hz`` of its
+        service) + ``slack_hz`` of ``f_hz``."""
+        floors = min_window_hz or {}
+        reach = max(factor * self._max_bw_hz, max(floors.values(), default=0.0)) + slack_hz
         lo = bisect.bisect_left(self._f_hz, f_hz - reach)
         hi = bisect.bisect_right(self._f_hz, f_hz + reach)
-        return [e for e in self._entries[lo:hi] if abs(f_hz - e[0]) <= factor * e[1] + slack_hz]
+        return [
+            e for e in self._entries[lo:hi]
+            if abs(f_hz - e[0]) <= max(factor * e[1], floors.get(e[2].service, 0.0)) + slack_hz
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,16 +69,21 @@ class Registry:
         object.__setattr__(self, "_licence_index", _FrequencyIndex(self.licences))
         object.__setattr__(self, "_foreign_index", _FrequencyIndex(self.foreign))
 
-    def licences_near(self, f_hz: float, factor: float, slack_hz: float
+    def licences_near(self, f_hz: float, factor: float, slack_hz: float,
+                      min_window_hz: Mapping[str, float] | None = None,
                       ) -> list[tuple[float, float, Licence]]:
-        """Licences within ``factor`` x their necessary bandwidth + ``slack_hz`` of ``f_hz``,
-        as (assigned f_hz, necessary_bw_hz, licence)."""
-        return self._licence_index.near(f_hz, factor, slack_hz)  # type: ignore[return-value]
+        """Licences within max(``factor`` x their necessary bandwidth, the service's
+        ``min_window_hz``) + ``slack_hz`` of ``f_hz``, as (assigned f_hz,
+        necessary_bw_hz, licence)."""
+        return self._licence_index.near(  # type: ignore[return-value]
+            f_hz, factor, slack_hz, min_window_hz)
 
-    def foreign_near(self, f_hz: float, factor: float, slack_hz: float
+    def foreign_near(self, f_hz: float, factor: float, slack_hz: float,
+                     min_window_hz: Mapping[str, float] | None = None,
                      ) -> list[tuple[float, float, ForeignStation]]:
         """Foreign stations near ``f_hz`` (see :meth:`licences_near`)."""
-        return self._foreign_index.near(f_hz, factor, slack_hz)  # type: ignore[return-value]
+        return self._foreign_index.near(  # type: ignore[return-value]
+            f_hz, factor, slack_hz, min_window_hz)
 
     @classmethod
     def from_files(cls, licences: Path | None, foreign: Path | None = None) -> Registry:

@@ -28,6 +28,9 @@ from firmware_bridge.recording import IQRecording
 
 __all__ = ["FileReceiver", "frequency_shift"]
 
+#: |I| or |Q| at or above this is a uint8 0 or 255 after the (x - 127.5) / 128 mapping.
+_CLIP_LEVEL = np.float32(127.5 / 128 - 1e-6)
+
 
 def frequency_shift(samples: np.ndarray, shift_hz: float, sample_rate_hz: float,
                     phase0_cycles: float = 0.0) -> tuple[np.ndarray, float]:
@@ -204,6 +207,13 @@ class FileReceiver(Receiver):
             pos += take
             need -= take
         chunk = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        # Flag only the blocks that hold clipped samples (a component at the end of the
+        # uint8 range, as the recording was made), not every block of a recording that
+        # clipped somewhere.
+        overload = rec.overload and bool(
+            max(np.abs(chunk.real).max(initial=0.0), np.abs(chunk.imag).max(initial=0.0))
+            >= _CLIP_LEVEL
+        )
         shift = self._f_center_hz - rec.f_center_hz
         chunk, self._phase_cycles = frequency_shift(
             chunk, shift, rec.sample_rate_hz, self._phase_cycles
@@ -214,7 +224,6 @@ class FileReceiver(Receiver):
         self._pos = pos
         self._delivered += n_samples
         samples = complex64_to_cu8(chunk) if self.output == "cu8" else chunk
-        overload = rec.overload
         if self.output == "cu8":
             overload = bool(samples.min() == 0 or samples.max() == 255)
         return IQBlock(

@@ -4,7 +4,7 @@
 extension                               reader
 ======================================  ===========================================
 ``.sigmf-meta``, ``.sigmf-data``,       :func:`firmware_bridge.sigmf_io.read_sigmf`
-``.sigmf`` (archive)
+``.sigmf`` (archive, also ``.gz``...)
 ``.cu8`` ``.bin`` ``.cs8`` ``.cs16``    :func:`firmware_bridge.rawiq.read_raw_iq`
 ``.ci16`` ``.cu16`` ``.cf32``           (needs ``rate_hz`` and ``f_center_hz``
 ``.cfile`` ``.fc32`` ``.cf64``          unless the name is rtl_433 style,
@@ -30,7 +30,7 @@ from firmware_bridge.survey_csv import read_survey_csv
 
 __all__ = ["load_recording", "recording_kind"]
 
-_SIGMF_SUFFIXES = (".sigmf-meta", ".sigmf-data", ".sigmf")
+_SIGMF_SUFFIXES = (".sigmf-meta", ".sigmf-data", ".sigmf", ".sigmf.gz", ".sigmf.xz", ".sigmf.zip")
 
 
 def recording_kind(path: str | Path, fmt: str | None = None) -> str:

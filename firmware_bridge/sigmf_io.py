@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -186,6 +187,81 @@ def read_sigmf(
         Missing or unreadable files, schema violations (naming the field), a sha512
         mismatch, a real-valued datatype (rfwatch needs complex IQ), or no frequency.
     """
+    source = str(path)
+    try:
+        return _read_sigmf(path, f_center_hz=f_center_hz, channel=channel,
+                           max_samples=max_samples, skip_checksum=skip_checksum)
+    except InputFormatError:
+        raise
+    except _METADATA_ERRORS as err:
+        # Metadata that passes the schema can still be unusable (e.g. captures past
+        # the end of the data); sigmf-python then fails with a plain Python error.
+        raise InputFormatError(
+            f"siêu dữ liệu SigMF không dùng được / unusable SigMF metadata: "
+            f"{type(err).__name__}: {err}",
+            source=source,
+        ) from err
+
+
+#: What sigmf-python may raise on metadata it cannot use.
+_METADATA_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError,
+                    ZeroDivisionError, OverflowError, OSError)
+
+
+def _schema_error(err: Exception, meta_path: Path) -> InputFormatError:
+    where = "/".join(str(p) for p in getattr(err, "absolute_path", ())) or None
+    return InputFormatError(
+        f"siêu dữ liệu SigMF sai lược đồ / metadata fails the SigMF schema: "
+        f"{getattr(err, 'message', err)}",
+        source=str(meta_path),
+        field=where,
+    )
+
+
+def _prevalidate(meta_path: Path) -> None:
+    """Parse and schema-check the metadata before sigmf-python builds objects from it."""
+    import jsonschema
+    from sigmf import validate as sigmf_validate
+
+    try:
+        text = meta_path.read_text(encoding="utf-8")
+    except FileNotFoundError as err:
+        raise InputFormatError("thiếu tệp .sigmf-meta / the metadata file is missing",
+                               source=str(meta_path)) from err
+    except (OSError, UnicodeDecodeError) as err:
+        raise InputFormatError(f"không đọc được / cannot read: {err}",
+                               source=str(meta_path)) from err
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as err:
+        raise InputFormatError(
+            f"siêu dữ liệu không phải JSON / metadata is not JSON: {err.msg}",
+            source=str(meta_path),
+            line=err.lineno,
+        ) from err
+    if not isinstance(doc, dict):
+        raise InputFormatError("siêu dữ liệu phải là một đối tượng JSON / metadata must be a "
+                               "JSON object", source=str(meta_path))
+    try:
+        with warnings.catch_warnings():
+            # Other tools' undeclared extensions are their business, not an error.
+            warnings.simplefilter("ignore", DeprecationWarning)
+            sigmf_validate.validate(doc)
+    except jsonschema.exceptions.ValidationError as err:
+        raise _schema_error(err, meta_path) from err
+    except KeyError as err:  # a section the schema does not require but sigmf reads
+        raise InputFormatError(f"thiếu mục / missing section {err}", source=str(meta_path),
+                               field=str(err.args[0])) from err
+
+
+def _read_sigmf(
+    path: str | Path,
+    *,
+    f_center_hz: float | None,
+    channel: int,
+    max_samples: int | None,
+    skip_checksum: bool,
+) -> IQRecording:
     import jsonschema
     import sigmf
     from sigmf import error as sigmf_error
@@ -193,6 +269,10 @@ def read_sigmf(
 
     source = str(path)
     meta_path, _ = sigmf_paths(path)
+    is_archive = ".sigmf" in Path(path).suffixes and not Path(path).name.endswith(
+        (".sigmf-meta", ".sigmf-data"))
+    if not is_archive:
+        _prevalidate(meta_path)
     try:
         handle = sigmf.fromfile(str(path), skip_checksum=skip_checksum, autoscale=False)
     except sigmf_error.SigMFError as err:
@@ -205,20 +285,15 @@ def read_sigmf(
             source=str(meta_path),
             line=err.lineno,
         ) from err
-    except (OSError, ValueError) as err:
-        raise InputFormatError(f"không đọc được / cannot read: {err}", source=source) from err
     if not isinstance(handle, sigmf.SigMFFile):
         raise InputFormatError("tập hợp SigMF chưa hỗ trợ / SigMF collections are not supported",
                                source=source)
     try:
-        handle.validate()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            handle.validate()
     except jsonschema.exceptions.ValidationError as err:
-        where = "/".join(str(p) for p in err.absolute_path) or None
-        raise InputFormatError(
-            f"siêu dữ liệu SigMF sai lược đồ / metadata fails the SigMF schema: {err.message}",
-            source=str(meta_path),
-            field=where,
-        ) from err
+        raise _schema_error(err, meta_path) from err
 
     glob = handle.get_global_info()
     datatype = glob.get("core:datatype", "")

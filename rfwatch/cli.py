@@ -55,7 +55,7 @@ def main() -> None:
     try:
         app()
     except RfwatchError as err:
-        Console(stderr=True).print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
+        Console(stderr=True, soft_wrap=True).print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         Console(stderr=True).print("Đã dừng / interrupted")

@@ -184,3 +184,29 @@ def test_table_output_and_operator_override(recordings, tmp_path):
                                            {"RFWATCH_HOME": str(tmp_path)}).stdout)
     kinds = sorted(f["kind"] for f in edited["findings"])
     assert kinds == ["frequency_out_of_tolerance", "licence_not_valid", "unlicensed_emission"]
+
+
+def test_real_rtl_power_survey_against_a_licence(real_data, tmp_path):
+    """NHK-FM Osaka, 88.1 MHz (PROVENANCE.md), licensed in a one-line registry, then not."""
+    survey = real_data / "rtl_power-fm-multipath" / "nhkfm3.csv"
+    header = ("licence_id,licensee,station_name,service,f_hz,emission,erp_w,lat,lon,"
+              "antenna_height_m,valid_from,valid_to,status")
+    registry = tmp_path / "nhk.csv"
+    registry.write_text(header + "\nJP-NHK-881,NHK,NHK-FM Osaka,fm_broadcast,88100000,"
+                        "180KF8EHF,10000,34.68,135.52,,2000-01-01,,valid\n", encoding="utf-8")
+    out = rfwatch_in_process(["check", str(survey), "--licences", str(registry),
+                              "--site-lat", "34.70", "--site-lon", "135.50", "--json"],
+                             {"RFWATCH_HOME": str(tmp_path)})
+    doc = json.loads(out.stdout)
+    [e] = [e for e in doc["emissions"] if abs(e["f_hz"] - 88.1e6) < 10e3]
+    assert (e["class"], e["licence_id"]) == ("licensed", "JP-NHK-881")
+    assert doc["findings"] == []
+    other = tmp_path / "other.csv"
+    other.write_text(header + "\n", encoding="utf-8")
+    out = rfwatch_in_process(["check", str(survey), "--licences", str(other), "--json"],
+                             {"RFWATCH_HOME": str(tmp_path)})
+    doc = json.loads(out.stdout)
+    [e] = [e for e in doc["emissions"] if abs(e["f_hz"] - 88.1e6) < 10e3]
+    assert e["class"] == "unknown"
+    assert [f["kind"] for f in doc["findings"] if f["f_hz"] == e["f_hz"]] == [
+        "unlicensed_emission"]

@@ -368,3 +368,20 @@ def test_co_channel_licence_and_foreign_station_go_by_distance(reference):
     assert classify(e, reg, reference, site=inland_site).licence_id == "VN-1"
     # Without a site, our own licence is assumed.
     assert classify(e, reg, reference).emitter_class == "licensed"
+
+
+def test_commune_station_far_off_its_frequency_is_still_its_licensee(reference):
+    window = reference.tolerances.measurement.match_window_min_hz["commune_loudspeaker"]
+    commune = make_licence("TTKD-1", 64.0e6, service="commune_loudspeaker", erp_w=30.0)
+    reg = Registry(licences=(commune,))
+    c, findings = run(make_emission(64.3e6, bw_hz=12e3), reg, reference)
+    assert 300e3 < window
+    assert c.licence_id == "TTKD-1"
+    assert kinds(findings) == ["frequency_out_of_tolerance"]
+    assert findings[0].measured == pytest.approx(300e3)
+    # Beyond the service's window it is an unknown transmitter.
+    c, findings = run(make_emission(64.0e6 + window + 20e3, bw_hz=12e3), reg, reference)
+    assert c.emitter_class == "unknown" and "unlicensed_emission" in kinds(findings)
+    # The wide window is the commune service's only: a land-mobile licence keeps 1 x 16 kHz.
+    lm = Registry(licences=(make_licence("LM", F_LM),))
+    assert classify(make_emission(F_LM - 300e3), lm, reference).emitter_class == "unknown"

@@ -119,3 +119,17 @@ def test_frequency_shift_moves_a_tone_down():
     y, phase = frequency_shift(x, 0.125, 1.0)
     np.testing.assert_allclose(y, 1, atol=1e-5)
     assert phase == pytest.approx(0.0)
+
+
+def test_overload_flag_follows_the_clipped_blocks_of_a_real_capture(real_data):
+    from firmware_bridge.rawiq import read_raw_iq
+
+    path = real_data / "rtl_433/skylink_ha-434tl/g001_433.92M_250k.cu8"
+    rec = read_raw_iq(path)
+    raw = np.fromfile(path, dtype=np.uint8).reshape(-1, 2 * 8192)
+    clipped = [bool(((row == 0) | (row == 255)).any()) for row in raw]
+    rx = FileReceiver(rec)
+    rx.open()
+    flags = [rx.read(8192).overload for _ in range(len(clipped))]
+    assert flags == clipped
+    assert any(flags) and not all(flags)  # bursts clip, the gaps between them do not

@@ -275,6 +275,7 @@ _KEYS = [("global", "core:datatype"), ("global", "core:sample_rate"), ("global",
          ("captures", None), ("annotations", None), ("captures", 0), (None, None)]
 
 
+@pytest.mark.filterwarnings("ignore:Data source does not contain:UserWarning")
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(_KEYS), _json), min_size=1, max_size=3))
 def test_mangled_metadata_is_an_input_format_error_or_reads(tmp_path_factory, edits):
