@@ -55,7 +55,8 @@ def main() -> None:
     try:
         app()
     except RfwatchError as err:
-        Console(stderr=True, soft_wrap=True).print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
+        err_console = Console(stderr=True, soft_wrap=True)
+        err_console.print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         Console(stderr=True).print("Đã dừng / interrupted")
