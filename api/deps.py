@@ -54,12 +54,14 @@ HubDep = Annotated[LiveHub, Depends(get_hub)]
 
 
 def authenticated_station(
-    session: SessionDep,
+    request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> str:
     """The station id of the request's bearer token.
 
     401 when there is no bearer token, 403 when the token is unknown or revoked.
+    The lookup uses its own short session: a request waiting for ingest must not
+    hold a pooled DB connection meanwhile.
     """
     if credentials is None or not credentials.credentials:
         raise HTTPException(
@@ -67,7 +69,8 @@ def authenticated_station(
             detail="Thiếu mã truy cập / missing bearer token",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    station_id = station_for_token(session, credentials.credentials)
+    with request.app.state.services.sessions() as session:
+        station_id = station_for_token(session, credentials.credentials)
     if station_id is None:
         raise HTTPException(
             status.HTTP_403_FORBIDDEN,

@@ -101,9 +101,10 @@ def start_centre(home: Path, influx_url: str, database: str, port: int) -> subpr
         "RFWATCH_INFLUX__URL": influx_url,
         "RFWATCH_INFLUX__DATABASE": database,
     }
+    log = (home / "centre.log").open("wb")
     proc = subprocess.Popen(
         [RFWATCH, "central", "run", "--port", str(port)], env=env,
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -113,7 +114,7 @@ def start_centre(home: Path, influx_url: str, database: str, port: int) -> subpr
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit(f"centre did not start: {proc.stderr.read().decode()[-2000:]}")
+    raise SystemExit(f"centre did not start: {(home / 'centre.log').read_text()[-2000:]}")
 
 
 def payload_template(items: list) -> tuple[str, str]:
@@ -193,19 +194,24 @@ def main() -> None:
     template, _ = payload_template(items)
     print(f"batch size: {len(template) / 1024:.0f} KiB of JSON")
     best = 0
-    for n in counts:
+    for i, n in enumerate(counts):
         with tempfile.TemporaryDirectory(prefix="rfwatch-bench-") as tmp:
             home = Path(tmp)
             database = f"bench_{uuid.uuid4().hex[:8]}"
             tokens = prepare(home, n)
-            centre = start_centre(home, influx_url, database, args.port)
+            centre = start_centre(home, influx_url, database, args.port + i)
             try:
-                url = f"http://127.0.0.1:{args.port}/api/v1/ingest/batches"
+                url = f"http://127.0.0.1:{args.port + i}/api/v1/ingest/batches"
                 r = asyncio.run(run_load(url, tokens, template, args.period_s, args.seconds))
             finally:
                 centre.terminate()
-                centre.wait(30)
+                try:
+                    centre.wait(10)
+                except subprocess.TimeoutExpired:  # keep-alive connections hold it open
+                    centre.kill()
+                    centre.wait(10)
                 httpx.post(f"{influx_url}/query", params={"q": f'DROP DATABASE "{database}"'})
+                centre_log = (home / "centre.log").read_text(errors="replace")
         # Keeps up: every batch accepted, no backlog (the last answers came within one
         # period of the end) and 95 % of the answers within one period.
         ok = (
@@ -223,6 +229,7 @@ def main() -> None:
         if ok:
             best = n
         else:
+            print("centre log (end):", centre_log[-1500:])
             break
     print(f"RESULT: one central process keeps up with {best} stations "
           f"(a sweep every {args.period_s:g} s each, InfluxDB backend)")

@@ -404,6 +404,13 @@ _CLASS_VI = {
 }
 
 
+def _count_kinds(kinds: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for k in kinds:
+        counts[k] = counts.get(k, 0) + 1
+    return ", ".join(f"{k} x{n}" for k, n in counts.items()) or "-"
+
+
 def _print(console: Console, r: DemoResult) -> None:
     t = Table(title="Trạm / Stations")
     for col in ("Mã / Id", "Tên / Name", "Loại / Kind", "Lô đã gửi / Batches", "Chờ / Queued"):
@@ -425,7 +432,7 @@ def _print(console: Console, r: DemoResult) -> None:
     for c in r.cases:
         t.add_row(c["id"], c["status"], _CLASS_VI.get(c["class"], c["class"]),
                   f"{c['f_hz'] / 1e6:.4f}", ", ".join(c["finding_kinds"]),
-                  ", ".join(c["stations"]), ", ".join(c["evidence"]) or "-")
+                  ", ".join(c["stations"]), _count_kinds(c["evidence"]))
     console.print(t)
     for c in r.cases:
         if c["location"]:

@@ -164,15 +164,67 @@ def _merge_hop_emissions(emissions: list[Emission]) -> list[Emission]:
     return out
 
 
-def analyze_sweep(m: SweepMeasurement, *, per_hop: bool, af_db_m: float | None) -> list[Emission]:
-    """Emissions of a sweep, found hop by hop (``per_hop``) or in the stitched sweep."""
+#: An emission this much weaker than one at its mirror frequency may be an IQ image.
+IMAGE_SUSPECT_DB = 15.0
+
+
+def image_suspects(emissions: Sequence[Emission], f_center_hz: float) -> list[Emission]:
+    """Emissions of one hop sitting at the mirror (about the LO) of a much stronger one.
+
+    The pipeline rejects IQ images already; these are the ones it kept, to be
+    confirmed by re-measuring with the LO moved (:func:`dsp.artefacts.verify_by_retuning`).
+    """
+    out = []
+    for e in emissions:
+        mirror = 2.0 * f_center_hz - e.f_hz
+        for o in emissions:
+            if o is e or o.power_db - e.power_db < IMAGE_SUSPECT_DB:
+                continue
+            reach = max(o.bw_99_hz, e.bw_99_hz) / 2 + 2 * e.f_resolution_hz
+            if abs(o.f_hz - mirror) <= reach:
+                out.append(e)
+                break
+    return out
+
+
+def analyze_sweep(
+    m: SweepMeasurement,
+    *,
+    per_hop: bool,
+    af_db_m: float | None,
+    verify: Callable[[Emission, float], bool] | None = None,
+) -> list[Emission]:
+    """Emissions of a sweep, found hop by hop (``per_hop``) or in the stitched sweep.
+
+    ``verify(emission, f_center_hz)`` re-measures an image suspect; it is dropped
+    when it does not stay at its RF frequency.
+    """
     if not per_hop:
         return list(analyze_spectrum(m.sweep, af_db_m=af_db_m).emissions)
     found: list[Emission] = []
     for hop, centre in zip(m.hops, m.hop_centres_hz, strict=True):
         result = analyze_spectrum(hop, af_db_m=af_db_m, tuned_centres_hz=[centre])
-        found.extend(result.emissions)
+        kept = list(result.emissions)
+        if verify is not None:
+            for suspect in image_suspects(kept, centre):
+                if not verify(suspect, centre):
+                    kept.remove(suspect)
+        found.extend(kept)
     return _merge_hop_emissions(found)
+
+
+def retune_verifier(rx: Receiver, ctx: TaskContext, *, fft_size: int, n_averages: int):  # noqa: ANN201
+    """``verify(emission, f_center_hz)`` for :func:`analyze_sweep` on this receiver."""
+    from dsp.artefacts import verify_by_retuning
+
+    def remeasure(f_center_hz: float) -> Spectrum:
+        rx.tune(f_center_hz)
+        return _welch(ctx.read(rx, _samples_for(fft_size, n_averages)), fft_size, n_averages, ctx)
+
+    def verify(e: Emission, f_center_hz: float) -> bool:
+        return verify_by_retuning(e, remeasure, f_center_hz=f_center_hz).real
+
+    return verify
 
 
 class SweepRunner:
@@ -195,13 +247,20 @@ class SweepRunner:
             m = measure_sweep(
                 rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.rbw_hz, n_averages=t.n_averages
             )
+            af = ctx.receiver.antenna.antenna_factor_db_m
+            verify = retune_verifier(
+                rx, ctx, fft_size=fft_size_for_rbw(t.rbw_hz, rx.sample_rate_hz),
+                n_averages=t.n_averages,
+            )
+            emissions = analyze_sweep(
+                m,
+                per_hop=t.analysis == "per_hop",
+                af_db_m=af if m.sweep.calibrated else None,
+                verify=verify,
+            )
         finally:
             if t.gain_db is not None:
                 rx.set_gain(ctx.receiver.gain_db)
-        af = ctx.receiver.antenna.antenna_factor_db_m
-        emissions = analyze_sweep(
-            m, per_hop=t.analysis == "per_hop", af_db_m=af if m.sweep.calibrated else None
-        )
         pos = ctx.position()
         floor = _median_floor(m.hops)
         ctx.emit(
@@ -275,8 +334,9 @@ class ChannelWatchRunner:
 class OccupancyRunner:
     """Channel occupancy: the fraction of samples (one per ``every_s``) above threshold.
 
-    The threshold of each sample is the sweep's median noise floor plus
-    ``threshold_db`` (ITU-R SM.1880's "noise + margin" method); after ``interval_s``
+    The threshold of each sample is the noise power in a channel (the sweep's median
+    noise floor per bin scaled to the channel's bandwidth) plus ``threshold_db``
+    (ITU-R SM.1880's "noise + margin" method); after ``interval_s / every_s`` samples
     one :class:`OccupancyItem` per channel is emitted and the counts restart.
     """
 
@@ -310,7 +370,8 @@ class OccupancyRunner:
         self._threshold_db = noise_in_channel + t.threshold_db
         self._above += powers > self._threshold_db
         self._n += 1
-        if (sweep.t_end_ns - self._t_start_ns) >= int(t.interval_s * NS) - int(t.every_s * NS):
+        # One sample per run: the interval is complete after interval_s / every_s runs.
+        if self._n >= max(1, round(t.interval_s / t.every_s)):
             for k, f in enumerate(self.f_centres_hz):
                 ctx.emit(
                     OccupancyItem(

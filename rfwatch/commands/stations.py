@@ -128,7 +128,9 @@ def central_run(
 
     app = create_app(config=central_config(get_settings()))
     console.print(f"Trung tâm / centre on http://{host}:{port}")
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    # Stations post every few seconds: keep their connections open longer than that,
+    # or a post can race the server closing an idle connection.
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
 
 
 def central_token(

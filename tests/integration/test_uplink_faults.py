@@ -39,7 +39,8 @@ NS = 1_000_000_000
 RFWATCH = str(Path(sys.executable).with_name("rfwatch"))
 
 SITE = """
-station: {id: huu-nghi, name: "Hữu Nghị", kind: fixed, position: {lat_deg: 21.985, lon_deg: 106.705}}
+station: {id: huu-nghi, name: "Hữu Nghị", kind: fixed,
+          position: {lat_deg: 21.985, lon_deg: 106.705}}
 centre: {url: "CENTRE_URL", backoff_initial_s: 0.2, backoff_max_s: 1.0, timeout_s: 20}
 receivers: [{id: rx0, spec: "simulator:lang_son_demo#huu-nghi", gain_db: null}]
 tasks:
@@ -305,3 +306,26 @@ def test_field_sync_is_idempotent(tmp_path: Path) -> None:
     finally:
         server.stop()
         services.close()
+
+
+def test_central_token_cli_registers_and_issues(tmp_path: Path) -> None:
+    from stations.tokens import station_for_token
+    from storage.db import make_engine, make_session_factory
+
+    home = tmp_path / "home"
+    cmd = [RFWATCH, "--home", str(home), "central", "token", "LS-X", "--name", "Trạm X",
+           "--lat", "21.9", "--lon", "106.7"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RFWATCH_")}
+    first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    second = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    t1, t2 = first.stdout.strip(), second.stdout.strip()
+    assert t1 != t2 and len(t1) >= 40
+    engine = make_engine(f"sqlite:///{home / 'rfwatch.db'}")
+    with make_session_factory(engine)() as session:
+        assert station_for_token(session, t1) == "LS-X" == station_for_token(session, t2)
+        assert station_for_token(session, t1 + "x") is None
+        # Only the hash is stored.
+        stored = session.execute(sa.text("SELECT token_sha256 FROM station_tokens")).all()
+        assert t1 not in {r[0] for r in stored} and len(stored) == 2
+    engine.dispose()

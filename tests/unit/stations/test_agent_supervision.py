@@ -146,11 +146,30 @@ def test_position_tags(tmp_path: Path) -> None:
     tags = {i.position for i in sink.items if isinstance(i, SpectrumItem)}
     assert tags == {PositionTag(lat_deg=21.9, lon_deg=106.7, source="site")}
 
-    class Gps:
-        def position(self) -> PositionTag:
-            return PositionTag(lat_deg=21.95, lon_deg=106.65, source="gps", hdop=0.9)
+    # A GPS puck on a serial line (a pseudo-terminal), read by the real NMEA reader.
+    import os
+    import time
 
-    agent._position_source = Gps()
-    now[0] += NS
-    agent.run_once()
-    assert sink.items[-1].position.source == "gps"
+    from firmware_bridge.gps import GpsReader
+    from stations.sources import GpsPositionSource
+
+    master, slave = os.openpty()
+    reader = GpsReader(os.ttyname(slave), baudrate=4800, timeout_s=0.1).start()
+    try:
+        agent._position_source = GpsPositionSource(reader)
+        assert agent.position() is None  # no fix yet: measurements are not tagged
+        os.write(master, b"$GPRMC,010000.00,A,2157.0000,N,10639.0000,E,0.0,0.0,020326,,,A*56\r\n"
+                         b"$GPGGA,010000.00,2157.0000,N,10639.0000,E,1,09,0.9,300.0,M,"
+                         b"-20.0,M,,*4D\r\n")
+        deadline = time.monotonic() + 5
+        while agent.position() is None and time.monotonic() < deadline:
+            time.sleep(0.01)
+        now[0] += NS
+        agent.run_once()
+    finally:
+        reader.close()
+        os.close(master)
+        os.close(slave)
+    pos = sink.items[-1].position
+    assert pos.source == "gps" and pos.hdop == 0.9
+    assert (pos.lat_deg, pos.lon_deg) == pytest.approx((21.95, 106.65))

@@ -90,9 +90,10 @@ def test_centre_down_backs_off_exponentially_with_jitter(tmp_path: Path) -> None
 
 
 @pytest.mark.parametrize("failures", [1, 5, 20])
-def test_backoff_bounds(failures: int) -> None:
-    up = Uplink.__new__(Uplink)
-    up.backoff_initial_s, up.backoff_max_s, up._rng = 2.0, 60.0, random.Random(failures)
+def test_backoff_bounds(tmp_path: Path, failures: int) -> None:
+    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    up = Uplink(box, url="http://127.0.0.1:9", token="t", backoff_initial_s=2.0,
+                backoff_max_s=60.0, rng=random.Random(failures))
     d = up.backoff_s(failures)
     base = min(60.0, 2.0 * 2 ** (failures - 1))
     assert base / 2 <= d <= base
