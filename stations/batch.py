@@ -235,6 +235,8 @@ class OccupancyItem(_Model):
     f_hz: float = Field(gt=0)
     fraction: float = Field(ge=0, le=1)
     threshold_db: float
+    #: Unit of ``threshold_db``: the unit of the spectra the occupancy was measured on.
+    power_unit: Literal["dBFS", "dBm"] = "dBFS"
     n_samples: int = Field(ge=1)
     t_start_ns: int = Field(ge=0)
     t_end_ns: int = Field(ge=0)

@@ -58,7 +58,6 @@ from storage.timeseries import Point, TimeSeriesStore
 __all__ = [
     "ComplianceHook",
     "ComplianceOutcome",
-    "FIELD_POWER_DBFS",
     "IngestResult",
     "IngestService",
     "SPECTRUM_STORE_BINS",
@@ -67,8 +66,6 @@ __all__ = [
 
 #: Most bins of one spectrum written to the time-series store.
 SPECTRUM_STORE_BINS = 256
-#: Field for uncalibrated powers (dBFS): never written as ``power_dbm``.
-FIELD_POWER_DBFS = "power_dbfs"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +132,8 @@ def reduce_spectrum(power_db: np.ndarray, max_bins: int) -> tuple[np.ndarray, in
 
 
 def _power_field(unit: str) -> str:
-    return names.FIELD_POWER_DBM if unit == "dBm" else FIELD_POWER_DBFS
+    """Calibrated powers go to ``power_dbm``; dBFS never does."""
+    return names.FIELD_POWER_DBM if unit == "dBm" else names.FIELD_POWER_DBFS
 
 
 def _geo(tag: PositionTag | None) -> GeoPosition | None:
@@ -267,8 +265,8 @@ class IngestService:
                 if item.e_dbuv_m is not None:
                     fields[names.FIELD_E_DBUV_M] = item.e_dbuv_m
                 if item.position is not None:
-                    fields["lat_deg"] = item.position.lat_deg
-                    fields["lon_deg"] = item.position.lon_deg
+                    fields[names.FIELD_LAT_DEG] = item.position.lat_deg
+                    fields[names.FIELD_LON_DEG] = item.position.lon_deg
                 tags = {names.TAG_STATION: sid, names.TAG_CLASS: cls}
                 points.append(Point(names.EMISSION, tags, fields, item.t_first_ns + emission_index))
                 emission_index += 1
@@ -277,8 +275,8 @@ class IngestService:
                 if item.e_dbuv_m is not None:
                     fields[names.FIELD_E_DBUV_M] = item.e_dbuv_m
                 if item.position is not None:
-                    fields["lat_deg"] = item.position.lat_deg
-                    fields["lon_deg"] = item.position.lon_deg
+                    fields[names.FIELD_LAT_DEG] = item.position.lat_deg
+                    fields[names.FIELD_LON_DEG] = item.position.lon_deg
                 tags = {
                     names.TAG_STATION: sid,
                     names.TAG_PLAN: item.plan,
@@ -293,7 +291,11 @@ class IngestService:
                 }
                 fields = {
                     names.FIELD_FRACTION: item.fraction,
-                    names.FIELD_THRESHOLD_DBM: item.threshold_db,
+                    (
+                        names.FIELD_THRESHOLD_DBM
+                        if item.power_unit == "dBm"
+                        else names.FIELD_THRESHOLD_DBFS
+                    ): item.threshold_db,
                 }
                 points.append(Point(names.OCCUPANCY, tags, fields, item.t_start_ns))
             elif isinstance(item, HealthItem):
@@ -315,13 +317,16 @@ class IngestService:
             )
             for k, p in enumerate(power.tolist())
         ]
-        if item.noise_floor_db is not None and item.power_unit == "dBm":
+        if item.noise_floor_db is not None:
             psd = item.noise_floor_db - 10.0 * float(np.log10(item.rbw_hz))
+            psd_field = (
+                names.FIELD_PSD_DBM_HZ if item.power_unit == "dBm" else names.FIELD_PSD_DBFS_HZ
+            )
             points.append(
                 Point(
                     names.NOISE_FLOOR,
                     {names.TAG_STATION: sid, names.TAG_BAND: item.band},
-                    {names.FIELD_PSD_DBM_HZ: psd},
+                    {psd_field: psd},
                     item.t_start_ns,
                 )
             )

@@ -46,6 +46,7 @@ __all__ = [
     "OccupancyTask",
     "OutboxConfig",
     "PositionConfig",
+    "PpmTrackingConfig",
     "ReceiverConfig",
     "SiteConfig",
     "StationInfo",
@@ -110,6 +111,29 @@ class AntennaConfig(_Strict):
     cable_loss_db: float = Field(default=0.0, ge=0)
 
 
+class PpmTrackingConfig(_Strict):
+    """How the receiver's frequency error is estimated from ``reference_carriers_hz``.
+
+    The estimate is made on the raw spectrum of every sweep that covers the
+    references (at most once per ``every_s``), needs ``min_refs`` of them standing
+    ``min_snr_db`` above their window and agreeing within ``max_residual_ppm``, and
+    is smoothed: ``new = old + smoothing * (estimate - old)`` (the first is taken as is).
+    """
+
+    every_s: float = Field(default=120.0, ge=0)
+    min_refs: int = Field(default=2, ge=1)
+    min_snr_db: float = Field(default=15.0, ge=0)
+    #: Half-width of the window around each reference, Hz: it must hold the whole
+    #: carrier (an FM broadcast is ~200 kHz wide) and some floor on either side.
+    search_hz: FrequencyHz = 300e3
+    #: ``centroid`` for FM broadcast carriers, ``peak`` for CW/pilot carriers.
+    method: Literal["centroid", "peak"] = "centroid"
+    smoothing: float = Field(default=0.5, gt=0, le=1)
+    max_residual_ppm: float = Field(default=3.0, gt=0)
+    #: Estimates beyond this are refused (a wrong carrier was taken), ppm.
+    max_abs_ppm: float = Field(default=200.0, gt=0)
+
+
 class ReceiverConfig(_Strict):
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     spec: str
@@ -119,6 +143,12 @@ class ReceiverConfig(_Strict):
     #: Calibration: dB added to dBFS to get dBm at the antenna port (None: uncalibrated).
     calibration_offset_db: float | None = None
     antenna: AntennaConfig = Field(default_factory=AntennaConfig)
+    #: Carriers of known frequency (licensed broadcasters' assigned frequencies), Hz:
+    #: the agent estimates this receiver's frequency error from them and corrects
+    #: every later measurement (see :class:`PpmTrackingConfig`). Unset: the
+    #: station's ``reference_carriers_hz``; empty there too: no estimate.
+    reference_carriers_hz: list[FrequencyHz] | None = None
+    ppm_tracking: PpmTrackingConfig = Field(default_factory=PpmTrackingConfig)
 
     @field_validator("spec")
     @classmethod
@@ -266,6 +296,8 @@ class SiteConfig(_Strict):
     locate: LocateConfig | None = None
     health_every_s: float = Field(default=60.0, gt=0)
     evidence_dir: Path | None = None
+    #: Reference carriers (Hz) for every receiver that names none of its own.
+    reference_carriers_hz: list[FrequencyHz] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _cross_checks(self) -> SiteConfig:
@@ -289,6 +321,12 @@ class SiteConfig(_Strict):
         if task_receiver is None:
             return self.receivers[0]
         return next(r for r in self.receivers if r.id == task_receiver)
+
+    def reference_carriers_for(self, receiver: ReceiverConfig) -> list[float]:
+        """The reference carriers (Hz) of ``receiver``: its own, else the station's."""
+        if receiver.reference_carriers_hz is not None:
+            return list(receiver.reference_carriers_hz)
+        return list(self.reference_carriers_hz)
 
 
 def _loc(loc: tuple[object, ...]) -> str:

@@ -24,10 +24,15 @@ __all__ = [
     "FIELD_GPS_FIX",
     "FIELD_OUTBOX_DEPTH",
     "FIELD_OVERLOADS",
+    "FIELD_LAT_DEG",
+    "FIELD_LON_DEG",
+    "FIELD_POWER_DBFS",
     "FIELD_POWER_DBM",
+    "FIELD_PSD_DBFS_HZ",
     "FIELD_PSD_DBM_HZ",
     "FIELD_SNR_DB",
     "FIELD_TEMP_C",
+    "FIELD_THRESHOLD_DBFS",
     "FIELD_THRESHOLD_DBM",
     "MEASUREMENTS",
     "NOISE_FLOOR",
@@ -63,6 +68,13 @@ TAG_RECEIVER = "receiver"
 
 # Fields (units in the name)
 FIELD_POWER_DBM = "power_dbm"
+#: Uncalibrated twins of the dBm fields: a dBFS value is never written as dBm.
+FIELD_POWER_DBFS = "power_dbfs"
+FIELD_THRESHOLD_DBFS = "threshold_dbfs"
+FIELD_PSD_DBFS_HZ = "psd_dbfs_hz"
+#: Where a field kit was when it measured (GPS-tagged drive tests).
+FIELD_LAT_DEG = "lat_deg"
+FIELD_LON_DEG = "lon_deg"
 FIELD_E_DBUV_M = "e_dbuv_m"
 FIELD_FRACTION = "fraction"
 FIELD_THRESHOLD_DBM = "threshold_dbm"
@@ -91,22 +103,37 @@ class MeasurementSchema:
 MEASUREMENTS: dict[str, MeasurementSchema] = {
     s.name: s
     for s in (
-        MeasurementSchema(SPECTRUM, (TAG_STATION, TAG_BAND, TAG_F_BIN), (FIELD_POWER_DBM,)),
+        MeasurementSchema(
+            SPECTRUM,
+            (TAG_STATION, TAG_BAND, TAG_F_BIN),
+            (FIELD_POWER_DBM, FIELD_POWER_DBFS, FIELD_F_HZ),
+        ),
         MeasurementSchema(
             CHANNEL_POWER,
             (TAG_STATION, TAG_PLAN, TAG_CHANNEL),
-            (FIELD_POWER_DBM, FIELD_E_DBUV_M),
+            (FIELD_POWER_DBM, FIELD_POWER_DBFS, FIELD_E_DBUV_M, FIELD_LAT_DEG, FIELD_LON_DEG),
         ),
         MeasurementSchema(
             OCCUPANCY,
             (TAG_STATION, TAG_BAND, TAG_CHANNEL),
-            (FIELD_FRACTION, FIELD_THRESHOLD_DBM),
+            (FIELD_FRACTION, FIELD_THRESHOLD_DBM, FIELD_THRESHOLD_DBFS),
         ),
-        MeasurementSchema(NOISE_FLOOR, (TAG_STATION, TAG_BAND), (FIELD_PSD_DBM_HZ,)),
+        MeasurementSchema(
+            NOISE_FLOOR, (TAG_STATION, TAG_BAND), (FIELD_PSD_DBM_HZ, FIELD_PSD_DBFS_HZ)
+        ),
         MeasurementSchema(
             EMISSION,
             (TAG_STATION, TAG_CLASS),
-            (FIELD_F_HZ, FIELD_BW_HZ, FIELD_POWER_DBM, FIELD_SNR_DB),
+            (
+                FIELD_F_HZ,
+                FIELD_BW_HZ,
+                FIELD_POWER_DBM,
+                FIELD_POWER_DBFS,
+                FIELD_SNR_DB,
+                FIELD_E_DBUV_M,
+                FIELD_LAT_DEG,
+                FIELD_LON_DEG,
+            ),
         ),
         MeasurementSchema(
             STATION_HEALTH,

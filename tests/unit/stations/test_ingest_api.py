@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from fastapi.testclient import TestClient
 
 from dsp.types import Spectrum
@@ -101,3 +102,21 @@ def test_accepted_once_then_duplicate(app, centre) -> None:  # noqa: ANN001
 def test_health_endpoint(app) -> None:  # noqa: ANN001
     with TestClient(app) as client:
         assert client.get("/api/v1/health").json() == {"status": "ok"}
+
+
+def test_uncalibrated_values_never_land_in_dbm_fields(app, centre) -> None:  # noqa: ANN001
+    batch = make_batch(n_bins=64, seq=7)
+    spectrum = batch.items[0].model_copy(update={"noise_floor_db": -95.0})
+    batch = batch.model_copy(update={"items": [spectrum, *batch.items[1:]]})
+    with TestClient(app) as client:
+        assert post(client, batch, centre.tokens["LS-HN"]).status_code == 200
+    ts = centre.services.timeseries
+    window = {"t_start_ns": T0, "t_end_ns": T0 + 10**9}
+    psd = ts.query(names.NOISE_FLOOR, names.FIELD_PSD_DBFS_HZ, **window)
+    assert [r.value for r in psd] == pytest.approx([-95.0 - 10 * np.log10(3.75e3)])
+    for measurement, dbm_field in (
+        (names.NOISE_FLOOR, names.FIELD_PSD_DBM_HZ),
+        (names.SPECTRUM, names.FIELD_POWER_DBM),
+        (names.EMISSION, names.FIELD_POWER_DBM),
+    ):
+        assert ts.query(measurement, dbm_field, **window) == []
