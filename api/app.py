@@ -16,6 +16,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from api.deps import StationDep
 from api.live import LiveHub, SpectrumFrame
 from api.routes import ingest as ingest_routes
 from stations.batch import SpectrumItem
@@ -148,7 +149,8 @@ def create_app(
     app.include_router(ingest_routes.router)
 
     @app.get("/api/v1/health", tags=["meta"])
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
+    def health(station_id: StationDep) -> dict[str, str]:
+        """Liveness for a station's uplink; like every endpoint it checks who is asking."""
+        return {"status": "ok", "station": station_id}
 
     return app

@@ -109,7 +109,7 @@ def start_centre(home: Path, influx_url: str, database: str, port: int) -> subpr
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 200:
+            if httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1).status_code == 401:
                 return proc
         except httpx.HTTPError:
             time.sleep(0.2)

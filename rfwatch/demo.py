@@ -90,22 +90,6 @@ class VirtualClock:
         self._listeners.append(listener)
 
 
-def _scene_receiver_class():  # noqa: ANN202
-    from firmware_bridge.simulator import SimulatorReceiver
-
-    class SceneReceiver(SimulatorReceiver):
-        """The simulator, told when the station waited (the scene goes on meanwhile)."""
-
-        def idle_until(self, t_ns: int) -> None:
-            # The simulator's clock advances only by samples read; a station that
-            # sleeps between tasks lets scene time pass without reading.
-            if t_ns > self.t_ns:
-                self._t_tune_ns = int(t_ns)
-                self._samples_since_tune = 0
-
-    return SceneReceiver
-
-
 class RouteGps:
     """A GPS puck on a pseudo-terminal, speaking NMEA 0183 for a simulated drive.
 
@@ -211,7 +195,7 @@ def run_demo(
     from api.serve import BackgroundServer
     from compliance.importers import read_foreign_stations, read_licences
     from compliance.registry import save_foreign_stations, save_licences
-    from firmware_bridge.simulator import Scene, scene_path
+    from firmware_bridge.simulator import Scene, SimulatorReceiver, scene_path
     from stations.agent import OutboxSink, StationAgent
     from stations.config import load_site_config
     from stations.outbox import Outbox
@@ -246,7 +230,6 @@ def run_demo(
     server = BackgroundServer(create_app(services=services)).start()
     scene = Scene.from_file(scene_path(SCENE))
     clock = VirtualClock(scene.start_ns)
-    receiver_cls = _scene_receiver_class()
     client = httpx.Client(timeout=30.0)
     agents: list[StationAgent] = []
     uplinks: dict[str, Uplink] = {}
@@ -255,7 +238,8 @@ def run_demo(
     try:
         for k, cfg in enumerate(configs):
             sid = cfg.station.id
-            rx = receiver_cls(scene, sid, seed=seed + k, t0_ns=scene.start_ns)
+            rx = SimulatorReceiver(scene, sid, seed=seed + k, t0_ns=scene.start_ns)
+            # The station sleeps between tasks; the scene goes on meanwhile.
             clock.on_advance(rx.idle_until)
             outbox = Outbox(
                 demo_dir / "stations" / sid / "outbox.sqlite",

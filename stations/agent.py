@@ -48,6 +48,7 @@ from stations.tasks import (
     ChannelWatchRunner,
     EvidenceRecorder,
     OccupancyRunner,
+    PpmTracker,
     SweepRunner,
     TaskContext,
 )
@@ -226,6 +227,12 @@ class StationAgent:
         self.locator = DriveTestLocator(config.locate) if config.locate else None
         self.supervisors: dict[str, SupervisedReceiver] = {}
         self.lanes: dict[str, Scheduler] = {}
+        #: Per receiver with reference carriers: its frequency error, shared by its tasks.
+        self.ppm_trackers: dict[str, PpmTracker] = {
+            r.id: PpmTracker(refs, r.ppm_tracking)
+            for r in config.receivers
+            if (refs := config.reference_carriers_for(r))
+        }
         for rx_cfg in config.receivers:
             self.supervisors[rx_cfg.id] = SupervisedReceiver(
                 rx_cfg.id,
@@ -277,6 +284,7 @@ class StationAgent:
             emit=self._emit,
             position=self.position,
             clock=self._clock,
+            ppm=self.ppm_trackers.get(rx_cfg.id),
         )
         return lambda: sup.use(lambda rx: runner(rx, ctx))
 
@@ -308,6 +316,8 @@ class StationAgent:
         pos = self.position()
         for sup in self.supervisors.values():
             h = sup.health
+            tracker = self.ppm_trackers.get(sup.receiver_id)
+            ppm = None if tracker is None or tracker.ppm is None else round(tracker.ppm, 3)
             self.sink.emit(
                 HealthItem(
                     receiver_id=sup.receiver_id,
@@ -322,6 +332,7 @@ class StationAgent:
                     temp_c=temp,
                     gps_fix=gps_fix,
                     outbox_depth=depth,
+                    ppm_estimate=ppm,
                     t_ns=now,
                     position=pos,
                 )

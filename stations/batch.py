@@ -259,6 +259,10 @@ class HealthItem(_Model):
     outbox_depth: int = Field(ge=0)
     t_ns: int = Field(ge=0)
     position: PositionTag | None = None
+    #: The receiver's frequency error estimated from reference carriers and applied
+    #: to its measurements (apparent ppm: measured = true * (1 + ppm * 1e-6)); None:
+    #: no estimate (yet).
+    ppm_estimate: float | None = None
 
 
 class EvidenceItem(_Model):

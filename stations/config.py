@@ -120,7 +120,7 @@ class PpmTrackingConfig(_Strict):
     is smoothed: ``new = old + smoothing * (estimate - old)`` (the first is taken as is).
     """
 
-    every_s: float = Field(default=120.0, ge=0)
+    every_s: float = Field(default=60.0, ge=0)
     min_refs: int = Field(default=2, ge=1)
     min_snr_db: float = Field(default=15.0, ge=0)
     #: Half-width of the window around each reference, Hz: it must hold the whole
@@ -129,7 +129,8 @@ class PpmTrackingConfig(_Strict):
     #: ``centroid`` for FM broadcast carriers, ``peak`` for CW/pilot carriers.
     method: Literal["centroid", "peak"] = "centroid"
     smoothing: float = Field(default=0.5, gt=0, le=1)
-    max_residual_ppm: float = Field(default=3.0, gt=0)
+    #: FM carriers measured over ~0.2 s agree to a few ppm (the programme moves them).
+    max_residual_ppm: float = Field(default=5.0, gt=0)
     #: Estimates beyond this are refused (a wrong carrier was taken), ppm.
     max_abs_ppm: float = Field(default=200.0, gt=0)
 
@@ -139,6 +140,8 @@ class ReceiverConfig(_Strict):
     spec: str
     sample_rate_hz: FrequencyHz = 2.4e6
     gain_db: float | None = None
+    #: A known, fixed frequency error (ppm) set in the hardware (``Receiver.set_ppm``);
+    #: what is left of the error is estimated from ``reference_carriers_hz``.
     ppm: float = 0.0
     #: Calibration: dB added to dBFS to get dBm at the antenna port (None: uncalibrated).
     calibration_offset_db: float | None = None
@@ -181,13 +184,20 @@ class SweepTask(_TaskBase):
     #: ones); ``"agc"`` for the tuner's AGC; unset: the receiver's own setting.
     gain_db: float | Literal["agc"] | None = None
     #: ``per_hop``: find emissions in each hop on its own (each hop has one gain,
-    #: so with AGC the noise floor has no steps); ``stitched``: in the whole sweep.
+    #: so with AGC the noise floor has no steps); ``stitched``: in the whole sweep,
+    #: for emissions wider than a hop (a DVB-T2 multiplex is ~7.6 MHz, a hop ~2 MHz),
+    #: which needs a fixed ``gain_db`` so the hops' powers compare.
     analysis: Literal["per_hop", "stitched"] = "per_hop"
 
     @model_validator(mode="after")
     def _span(self) -> SweepTask:
         if self.f_stop_hz <= self.f_start_hz:
             raise ValueError("f_stop_hz must be above f_start_hz")
+        if self.analysis == "stitched" and self.gain_db == "agc":
+            raise ValueError(
+                "analysis: stitched needs a fixed gain_db (with AGC each hop has its own "
+                "gain, and the stitched spectrum steps at every seam)"
+            )
         return self
 
 

@@ -18,6 +18,12 @@ from pathlib import Path
 
 import numpy as np
 
+from dsp.calibration import (
+    PpmEstimate,
+    apply_ppm,
+    correct_spectrum_ppm,
+    estimate_ppm_from_carriers,
+)
 from dsp.pipeline import analyze_spectrum
 from dsp.spectrum import band_power_db, welch_spectrum
 from dsp.sweep import Hop, plan_sweep, stitch
@@ -36,6 +42,7 @@ from stations.config import (
     ChannelWatchTask,
     EvidenceTask,
     OccupancyTask,
+    PpmTrackingConfig,
     ReceiverConfig,
     SweepTask,
 )
@@ -45,14 +52,109 @@ __all__ = [
     "ChannelWatchRunner",
     "EvidenceRecorder",
     "OccupancyRunner",
+    "PpmTracker",
     "SweepRunner",
     "TaskContext",
+    "corrected",
     "fft_size_for_rbw",
 ]
 
 NS = 1_000_000_000
 #: Hann window's equivalent noise bandwidth, in bins.
 _HANN_ENBW_BINS = 1.5
+
+
+class PpmTracker:
+    """A receiver's frequency error, estimated from reference carriers and applied.
+
+    :meth:`observe` takes the *raw* spectrum of a sweep that covers some of the
+    ``reference_f_hz`` (licensed broadcasters' assigned frequencies) and, at most once
+    per ``config.every_s``, estimates the apparent error with
+    :func:`dsp.calibration.estimate_ppm_from_carriers`. An estimate counts only with
+    ``min_refs`` carriers ``min_snr_db`` above their window, agreeing within
+    ``max_residual_ppm`` (a reference off its frequency, or another station in its
+    window, shows as disagreement); accepted ones are smoothed exponentially.
+    :meth:`correct` puts a spectrum on its true frequency grid.
+
+    The correction is applied in software to every spectrum
+    (:func:`dsp.calibration.correct_spectrum_ppm`), not with ``Receiver.set_ppm``:
+    the estimator then always sees the receiver's uncorrected spectra, so the estimate
+    is of the whole error (no feedback loop, and it cannot be applied twice); it works
+    on every receiver (a file replay or an rtl_tcp server cannot move its clock, and
+    librtlsdr takes whole ppm only); and an update never retunes the dongle. A static
+    ``ReceiverConfig.ppm`` still goes to the hardware; the tracker then estimates what
+    is left of the error after it.
+
+    Examples
+    --------
+    >>> t = PpmTracker([100e6], PpmTrackingConfig(min_refs=1, method="peak", search_hz=5e3))
+    >>> p = np.full(2001, -90.0, np.float32); p[1000 + 5] = -20.0
+    >>> t.observe(Spectrum(100e6 - 100e3, 100.0, p, "dBFS", 150.0, 0, 0), 0)
+    True
+    >>> round(t.ppm, 6), round(t.true_hz(100_000_500.0), 3)
+    (5.0, 100000000.0)
+    """
+
+    def __init__(self, reference_f_hz: Sequence[float], config: PpmTrackingConfig) -> None:
+        self.reference_f_hz = tuple(float(f) for f in reference_f_hz)
+        self.config = config
+        #: The smoothed apparent error (``measured = true * (1 + ppm * 1e-6)``);
+        #: ``None`` until the first accepted estimate.
+        self.ppm: float | None = None
+        self.last: PpmEstimate | None = None
+        self.n_estimates = 0
+        self.n_rejected = 0
+        self._last_t_ns: int | None = None
+
+    def covers(self, spectrum: Spectrum) -> bool:
+        """Whether some reference's search window lies inside ``spectrum``."""
+        half = self.config.search_hz
+        return any(
+            spectrum.f_start_hz + half <= f <= spectrum.f_stop_hz - half
+            for f in self.reference_f_hz
+        )
+
+    def observe(self, raw: Spectrum, t_ns: int) -> bool:
+        """Estimate from an *uncorrected* spectrum when due; ``True`` if accepted."""
+        cfg = self.config
+        if not self.reference_f_hz or not self.covers(raw):
+            return False
+        if self._last_t_ns is not None and t_ns - self._last_t_ns < cfg.every_s * NS:
+            return False
+        try:
+            est = estimate_ppm_from_carriers(
+                raw, self.reference_f_hz, cfg.search_hz, method=cfg.method,
+                min_snr_db=cfg.min_snr_db,
+            )
+        except ValueError:
+            return False  # no reference stands above the floor in this sweep
+        if (
+            est.n_refs < cfg.min_refs
+            or est.residual_ppm > cfg.max_residual_ppm
+            or abs(est.ppm) > cfg.max_abs_ppm
+        ):
+            self.n_rejected += 1
+            return False
+        self.last = est
+        self.n_estimates += 1
+        self._last_t_ns = t_ns
+        if self.ppm is None:
+            self.ppm = est.ppm
+        else:
+            self.ppm += cfg.smoothing * (est.ppm - self.ppm)
+        return True
+
+    def correct(self, spectrum: Spectrum) -> Spectrum:
+        """``spectrum`` on its true frequency grid (unchanged before any estimate)."""
+        return spectrum if self.ppm is None else correct_spectrum_ppm(spectrum, self.ppm)
+
+    def true_hz(self, measured_f_hz: float) -> float:
+        """The true frequency of what the receiver shows at ``measured_f_hz``."""
+        return measured_f_hz if self.ppm is None else float(apply_ppm(measured_f_hz, self.ppm))
+
+    def tuned_hz(self, true_f_hz: float) -> float:
+        """Where to tune the receiver so that its centre is ``true_f_hz`` really."""
+        return true_f_hz if self.ppm is None else true_f_hz * (1.0 + self.ppm * 1e-6)
 
 
 @dataclass
@@ -65,12 +167,24 @@ class TaskContext:
     emit: Callable[[Item], None]
     position: Callable[[], PositionTag | None]
     clock: Callable[[], int]
+    #: The receiver's frequency-error tracker (shared by its tasks); None: no correction.
+    ppm: PpmTracker | None = None
 
     def read(self, rx: Receiver, n_samples: int) -> IQBlock:
         """Read a block and count its overload / dropped-sample flags in health."""
         block = rx.read(n_samples)
         self.health.observe(block)
         return block
+
+    def correct(self, spectrum: Spectrum) -> Spectrum:
+        """A raw spectrum on its true frequency grid (the one place ppm is applied)."""
+        return spectrum if self.ppm is None else self.ppm.correct(spectrum)
+
+    def true_hz(self, measured_f_hz: float) -> float:
+        return measured_f_hz if self.ppm is None else self.ppm.true_hz(measured_f_hz)
+
+    def tuned_hz(self, true_f_hz: float) -> float:
+        return true_f_hz if self.ppm is None else self.ppm.tuned_hz(true_f_hz)
 
 
 def fft_size_for_rbw(rbw_hz: float, sample_rate_hz: float) -> int:
@@ -152,6 +266,17 @@ def measure_sweep(
     )
 
 
+def corrected(m: SweepMeasurement, ctx: TaskContext) -> SweepMeasurement:
+    """``m`` on its true frequency grid: the sweep, each hop and each hop's LO."""
+    if ctx.ppm is None or ctx.ppm.ppm is None:
+        return m
+    return SweepMeasurement(
+        ctx.correct(m.sweep),
+        tuple(ctx.correct(h) for h in m.hops),
+        tuple(ctx.true_hz(f) for f in m.hop_centres_hz),
+    )
+
+
 def _merge_hop_emissions(emissions: list[Emission]) -> list[Emission]:
     """Emissions of adjacent hops that overlap (one cut by a seam): keep the stronger."""
     out: list[Emission] = []
@@ -218,8 +343,10 @@ def retune_verifier(rx: Receiver, ctx: TaskContext, *, fft_size: int, n_averages
     from dsp.artefacts import verify_by_retuning
 
     def remeasure(f_center_hz: float) -> Spectrum:
-        rx.tune(f_center_hz)
-        return _welch(ctx.read(rx, _samples_for(fft_size, n_averages)), fft_size, n_averages, ctx)
+        # f_center_hz is a true frequency (the hops' LOs were corrected with the sweep).
+        rx.tune(ctx.tuned_hz(f_center_hz))
+        block = ctx.read(rx, _samples_for(fft_size, n_averages))
+        return ctx.correct(_welch(block, fft_size, n_averages, ctx))
 
     def verify(e: Emission, f_center_hz: float) -> bool:
         return verify_by_retuning(e, remeasure, f_center_hz=f_center_hz).real
@@ -247,6 +374,11 @@ class SweepRunner:
             m = measure_sweep(
                 rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.rbw_hz, n_averages=t.n_averages
             )
+            if ctx.ppm is not None:
+                # The estimate is made on the raw sweep, then applied to it and to
+                # everything measured later (this receiver's other tasks included).
+                ctx.ppm.observe(m.sweep, ctx.clock())
+            m = corrected(m, ctx)
             af = ctx.receiver.antenna.antenna_factor_db_m
             verify = retune_verifier(
                 rx, ctx, fft_size=fft_size_for_rbw(t.rbw_hz, rx.sample_rate_hz),
@@ -311,9 +443,9 @@ class ChannelWatchRunner:
         rate = rx.sample_rate_hz
         for ch in self.task.channels:
             # Tune a quarter of the rate away so the channel sits clear of the DC spike.
-            rx.tune(ch.f_hz - rate / 4)
+            rx.tune(ctx.tuned_hz(ch.f_hz - rate / 4))
             block = ctx.read(rx, n)
-            spectrum = _welch(block, fft_size, n_avg, ctx)
+            spectrum = ctx.correct(_welch(block, fft_size, n_avg, ctx))
             power = band_power_db(spectrum, ch.f_hz - ch.bw_hz / 2, ch.f_hz + ch.bw_hz / 2)
             ctx.emit(
                 ChannelPowerItem(
@@ -352,9 +484,9 @@ class OccupancyRunner:
 
     def __call__(self, rx: Receiver, ctx: TaskContext) -> None:
         t = self.task
-        sweep = measure_sweep(
+        sweep = ctx.correct(measure_sweep(
             rx, ctx, t.f_start_hz, t.f_stop_hz, rbw_hz=t.channel_bw_hz / 4, n_averages=4
-        ).sweep
+        ).sweep)
         result = analyze_spectrum(sweep)
         floor = float(np.nanmedian(result.noise_floor_db))
         half = t.channel_bw_hz / 2
@@ -438,10 +570,13 @@ class EvidenceRecorder:
 
         rate = self.task.sample_rate_hz
         old_rate = rx.sample_rate_hz
+        # ``f_center`` is true RF (e.f_hz is corrected): the LO is put there, and the
+        # SigMF file says so. (The sample rate's own ppm error, ~6 Hz at 240 kS/s for
+        # 25 ppm, is left in the recording.)
         f_center = e.f_hz - rate / 4
         rx.set_sample_rate(rate)
         try:
-            rx.tune(f_center)
+            rx.tune(ctx.tuned_hz(f_center))
             block = ctx.read(rx, int(self.task.seconds * rate))
         finally:
             rx.set_sample_rate(old_rate)

@@ -237,6 +237,16 @@ class SimulatorReceiver(Receiver):
         """Virtual UTC time of the next sample to be read."""
         return self._t_tune_ns + int(round(self._samples_since_tune * 1e9 / self._rate_hz))
 
+    def idle_until(self, t_ns: int) -> None:
+        """Let virtual scene time pass to ``t_ns`` without producing samples.
+
+        The clock otherwise advances only by samples read; a station that sleeps
+        between tasks lets the scene go on meanwhile. Earlier times are ignored.
+        """
+        if t_ns > self.t_ns:
+            self._t_tune_ns = int(t_ns)
+            self._samples_since_tune = 0
+
     @property
     def ppm_residual(self) -> float:
         """Crystal error left after the correction set with :meth:`set_ppm` (ppm)."""

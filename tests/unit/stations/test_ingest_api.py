@@ -99,9 +99,15 @@ def test_accepted_once_then_duplicate(app, centre) -> None:  # noqa: ANN001
     assert len(frames) == 1 and frames[0].band == "vhf" and len(frames[0].power_db) == 1000
 
 
-def test_health_endpoint(app) -> None:  # noqa: ANN001
+def test_health_endpoint_checks_who_is_asking(app, centre) -> None:  # noqa: ANN001
     with TestClient(app) as client:
-        assert client.get("/api/v1/health").json() == {"status": "ok"}
+        assert client.get("/api/v1/health").status_code == 401
+        bad = client.get("/api/v1/health", headers={"Authorization": "Bearer nope"})
+        assert bad.status_code == 403
+        ok = client.get(
+            "/api/v1/health", headers={"Authorization": f"Bearer {centre.tokens['LS-HN']}"}
+        )
+    assert ok.status_code == 200 and ok.json() == {"status": "ok", "station": "LS-HN"}
 
 
 def test_uncalibrated_values_never_land_in_dbm_fields(app, centre) -> None:  # noqa: ANN001
