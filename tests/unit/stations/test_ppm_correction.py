@@ -128,7 +128,7 @@ def test_tracker_refuses_too_few_or_disagreeing_references(tmp_path: Path) -> No
     from dsp.types import Spectrum
 
     # Two CW references, one of them 10 ppm off its licensed frequency.
-    p = np.full(4001, -90.0, np.float32)
+    p = np.full(6001, -90.0, np.float32)
     f0, df = 99.8e6, 100.0
     p[int((100e6 * (1 + 5e-6) - f0) / df)] = -20.0
     p[int((100.2e6 * (1 + 15e-6) - f0) / df)] = -20.0
@@ -143,7 +143,7 @@ def test_tracker_refuses_too_few_or_disagreeing_references(tmp_path: Path) -> No
                                                smoothing=0.5, every_s=60))
     assert one.observe(s, 0) and one.ppm == pytest.approx(5.0, abs=0.05)
     assert not one.observe(s, 30 * NS)  # not due yet
-    q = np.full(4001, -90.0, np.float32)
+    q = np.full(6001, -90.0, np.float32)
     q[int((100e6 * (1 + 9e-6) - f0) / df)] = -20.0
     assert one.observe(Spectrum(f0, df, q, "dBFS", 150.0, 0, 0), 60 * NS)
     assert one.ppm == pytest.approx(7.0, abs=0.1)
