@@ -348,24 +348,32 @@ def _collect(services, configs, outboxes, uplinks) -> DemoResult:  # noqa: ANN00
                 "pending": stats.pending,
             }
         )
-    # Emissions as the centre stored them, one row per (station, class, ~frequency).
+    # Emissions as the centre stored them, one row per (station, class, ~frequency),
+    # with their mean 99 % bandwidth and the licence (or foreign station) they match.
     ts = services.timeseries
-    rows = ts.query(
-        names.EMISSION,
-        names.FIELD_F_HZ,
-        t_start_ns=0,
-        t_end_ns=2**62,
-        group_by=(names.TAG_STATION, names.TAG_CLASS),
-    )
-    groups: dict[tuple[str, str, int], list[float]] = {}
-    for row in rows:
-        f = float(row.value)  # type: ignore[arg-type]
-        key = (row.tags.get(names.TAG_STATION, ""), row.tags.get(names.TAG_CLASS, ""),
-               int(round(f / 25e3)))
-        groups.setdefault(key, []).append(f)
-    for (station, cls, _), fs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0])):
+
+    def series(field_name: str) -> dict[tuple[str, str, int], float]:
+        rows = ts.query(names.EMISSION, field_name, t_start_ns=0, t_end_ns=2**62,
+                        group_by=(names.TAG_STATION, names.TAG_CLASS))
+        return {
+            (r.tags.get(names.TAG_STATION, ""), r.tags.get(names.TAG_CLASS, ""), r.t_ns):
+            float(r.value)  # type: ignore[arg-type]
+            for r in rows
+            if r.value is not None
+        }
+
+    bws = series(names.FIELD_BW_HZ)
+    groups: dict[tuple[str, str, int], list[tuple[float, float, int]]] = {}
+    for (station, cls, t_ns), f in series(names.FIELD_F_HZ).items():
+        key = (station, cls, int(round(f / 25e3)))
+        groups.setdefault(key, []).append((f, bws.get((station, cls, t_ns), 0.0), t_ns))
+    matcher = _licence_matcher(services, configs)
+    for (station, cls, _), seen in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[1][0])):
+        f_hz = sum(f for f, _, _ in seen) / len(seen)
+        bw_hz = sum(b for _, b, _ in seen) / len(seen)
         result.emissions.append(
-            {"station": station, "class": cls, "f_hz": sum(fs) / len(fs), "count": len(fs)}
+            {"station": station, "class": cls, "f_hz": f_hz, "bw_99_hz": bw_hz,
+             "count": len(seen), "licence_id": matcher(station, f_hz, bw_hz, seen[-1][2])}
         )
     for case in CaseService(services.sessions).list_cases():
         summary = case_summary(case)
@@ -373,6 +381,33 @@ def _collect(services, configs, outboxes, uplinks) -> DemoResult:  # noqa: ANN00
         summary["location"] = _location_note(case)
         result.cases.append(summary)
     return result
+
+
+def _licence_matcher(services, configs):  # noqa: ANN001, ANN202
+    """``match(station, f_hz, bw_hz, t_ns) -> licence or foreign id | None`` (the
+    centre's own classification, for the table: the time series keep only the class)."""
+    from compliance.classify import classify
+    from compliance.reference import load_reference_data
+    from compliance.registry import load_registry
+    from dsp.types import Emission
+
+    with services.sessions() as session:
+        registry = load_registry(session)
+    reference = load_reference_data()
+    sites = {
+        c.station.id: GeoPosition(c.station.position.lat_deg, c.station.position.lon_deg)
+        for c in configs
+        if c.station.position is not None
+    }
+
+    def match(station: str, f_hz: float, bw_hz: float, t_ns: int) -> str | None:
+        e = Emission(f_hz=f_hz, bw_99_hz=bw_hz, bw_xdb_hz=bw_hz, power_db=0.0,
+                     peak_power_db=0.0, snr_db=0.0, noise_floor_db=0.0, power_unit="dBFS",
+                     f_resolution_hz=0.0, t_first_ns=t_ns, t_last_ns=t_ns,
+                     station_id=station)
+        return classify(e, registry, reference, site=sites.get(station)).licence_id
+
+    return match
 
 
 def _location_note(case) -> str:  # noqa: ANN001
@@ -403,10 +438,12 @@ def _print(console: Console, r: DemoResult) -> None:
         t.add_row(s["id"], s["name"], s["kind"], str(s["batches"]), str(s["pending"]))
     console.print(t)
     t = Table(title="Phát xạ / Emissions")
-    for col in ("Trạm / Station", "Tần số / Frequency (MHz)", "Loại / Class", "Lần / Seen"):
+    for col in ("Trạm / Station", "Tần số / Frequency (MHz)", "BW 99 % (kHz)",
+                "Loại / Class", "Giấy phép / Licence", "Lần / Seen"):
         t.add_column(col)
     for e in r.emissions:
-        t.add_row(e["station"], f"{e['f_hz'] / 1e6:.4f}", _CLASS_VI.get(e["class"], e["class"]),
+        t.add_row(e["station"], f"{e['f_hz'] / 1e6:.4f}", f"{e['bw_99_hz'] / 1e3:.1f}",
+                  _CLASS_VI.get(e["class"], e["class"]), e["licence_id"] or "-",
                   str(e["count"]))
     console.print(t)
     t = Table(title="Vụ việc / Cases")

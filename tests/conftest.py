@@ -28,7 +28,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+_FIXTURE_MARKERS = {"influx_url": "influx", "influx_database": "influx", "pg_url": "postgres"}
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # A test that uses a service's fixture is marked for it, whether or not its
+    # author remembered to, so `-m` selections and the summary below are right.
+    for item in items:
+        for fixture, marker in _FIXTURE_MARKERS.items():
+            if fixture in getattr(item, "fixturenames", ()) and marker not in item.keywords:
+                item.add_marker(getattr(pytest.mark, marker))
     if config.getoption("--run-hardware"):
         return
     skip = pytest.mark.skip(reason="needs an RTL-SDR dongle: run with --run-hardware")
@@ -100,3 +109,25 @@ def pg_url() -> Iterator[str]:
 def sqlite_url(tmp_path: Path) -> str:
     """SQLAlchemy URL of an empty SQLite file in the test's temp folder."""
     return f"sqlite:///{tmp_path / 'rfwatch.db'}"
+
+
+_SERVICE_MARKERS = ("influx", "postgres", "browser", "hardware")
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say how many tests of each service marker ran, so a skipped suite shows."""
+    counts: dict[str, dict[str, int]] = {m: {} for m in _SERVICE_MARKERS}
+    for outcome in ("passed", "failed", "error", "skipped"):
+        for report in terminalreporter.stats.get(outcome, []):
+            if getattr(report, "when", "call") not in ("call", "setup"):
+                continue
+            if outcome == "passed" and report.when != "call":
+                continue
+            keywords = getattr(report, "keywords", {})
+            for marker in _SERVICE_MARKERS:
+                if marker in keywords:
+                    counts[marker][outcome] = counts[marker].get(outcome, 0) + 1
+    terminalreporter.section("rfwatch: tests by real service")
+    for marker, by_outcome in counts.items():
+        text = ", ".join(f"{n} {o}" for o, n in sorted(by_outcome.items())) or "none"
+        terminalreporter.write_line(f"{marker:<9} {text}")

@@ -110,3 +110,30 @@ def test_demo_finds_the_off_frequency_commune_radio(demo: dict) -> None:
     assert "frequency_out_of_tolerance" in case["finding_kinds"]
     # Its IQ image (mirror about a hop's LO) is not taken for a second transmitter.
     assert not [c for c in demo["cases"] if 54e6 <= c["f_hz"] <= 68e6 and c is not case]
+
+
+@pytest.mark.slow
+def test_demo_corrects_each_receivers_frequency_error(demo: dict) -> None:
+    # The scene's receivers are 8..40 ppm off (2..4 kHz at 100 MHz); each station
+    # estimates its error from the licensed FM carriers and corrects what it reports.
+    emissions = demo["result"]["emissions"]
+    for f in (93.5e6, 97.0e6, 101.0e6):
+        near = [e for e in emissions if _near(e["f_hz"], f, 20e3)]
+        assert {e["station"] for e in near} >= {"huu-nghi", "tan-thanh", "chi-ma"}, f
+        for e in near:
+            assert abs(e["f_hz"] - f) <= 500.0, (e["station"], e["f_hz"])
+    # So the stations agree on the unknown emitter's frequency: one case (above), all
+    # within 1 kHz of the scene's 163.45 MHz.
+    vhf = [e for e in emissions if _near(e["f_hz"], 163.45e6, 10e3)]
+    assert {e["station"] for e in vhf} >= {"huu-nghi", "tan-thanh", "chi-ma", "field-kit"}
+    assert all(abs(e["f_hz"] - 163.45e6) <= 1e3 for e in vhf)
+
+
+@pytest.mark.slow
+def test_demo_measures_the_licensed_tv_multiplex(demo: dict) -> None:
+    tv = [e for e in demo["result"]["emissions"] if _near(e["f_hz"], 546e6, 1e6)]
+    assert tv and "huu-nghi" in {e["station"] for e in tv}
+    for e in tv:
+        assert e["class"] == "licensed" and e["licence_id"] == "LS-DVBT2-30"
+        assert 7.3e6 <= e["bw_99_hz"] <= 7.8e6  # scene: a 7.61 MHz block (99 %: 7.53 MHz)
+    assert not [c for c in demo["cases"] if _near(c["f_hz"], 546e6, 4e6)]

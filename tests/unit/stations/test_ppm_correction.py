@@ -23,7 +23,7 @@ from stations.tasks import PpmTracker
 NS = 1_000_000_000
 T0_NS = 1_772_413_200 * NS
 CRYSTAL_PPM = 30.0
-BEACON_HZ = 99.3e6
+BEACON_HZ = 98.9e6
 
 SCENE = f"""
 name: ppm
@@ -41,7 +41,7 @@ emitters:
      position: {{lat: 21.95, lon: 106.65, alt_m: 300}}}}
   - {{id: fm-101-0, f_hz: 101.0e6, modulation: {{kind: wbfm}}, erp_w: 50,
      position: {{lat: 21.85, lon: 106.75, alt_m: 500}}}}
-  - {{id: beacon, f_hz: {BEACON_HZ}, modulation: {{kind: cw}}, erp_w: 1,
+  - {{id: beacon, f_hz: {BEACON_HZ}, modulation: {{kind: cw}}, erp_w: 0.01,
      position: {{lat: 21.91, lon: 106.71, alt_m: 50}}}}
 """
 
@@ -50,10 +50,12 @@ station: {id: LS-P, name: test, kind: fixed, position: {lat_deg: 21.9, lon_deg: 
 receivers: [{id: rx0, spec: "simulator:scene.yaml", gain_db: 8.7}]
 reference_carriers_hz: [93.5 MHz, 97.0 MHz, 101.0 MHz]
 tasks:
-  - {type: sweep, name: fm, f_start_hz: 92 MHz, f_stop_hz: 102 MHz, rbw_hz: 2 kHz,
+  - {type: sweep, name: fm, f_start_hz: 92.2 MHz, f_stop_hz: 102.2 MHz, rbw_hz: 2 kHz,
      every_s: 60, n_averages: 400}
 health_every_s: 60
 """
+# (Hops of this sweep: centres 93.1 + k * 1.8 MHz, seams 0.9 MHz either side; the
+# carriers sit clear of the seams.)
 
 
 class ListSink:
