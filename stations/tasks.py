@@ -225,6 +225,8 @@ class SweepMeasurement:
     hops: tuple[Spectrum, ...]
     #: Where each hop was tuned (for DC-spike and IQ-image rejection), Hz.
     hop_centres_hz: tuple[float, ...] = ()
+    #: The receiver's sample rate (where distortion products fold), S/s.
+    sample_rate_hz: float | None = None
 
 
 def measure_sweep(
@@ -262,7 +264,7 @@ def measure_sweep(
         for s, hop in zip(hops, plan, strict=True)
     )
     return SweepMeasurement(
-        stitch(hops, plan), cropped, tuple(float(h.f_center_hz) for h in plan)
+        stitch(hops, plan), cropped, tuple(float(h.f_center_hz) for h in plan), float(rate)
     )
 
 
@@ -274,6 +276,7 @@ def corrected(m: SweepMeasurement, ctx: TaskContext) -> SweepMeasurement:
         ctx.correct(m.sweep),
         tuple(ctx.correct(h) for h in m.hops),
         tuple(ctx.true_hz(f) for f in m.hop_centres_hz),
+        m.sample_rate_hz,
     )
 
 
@@ -293,20 +296,42 @@ def _merge_hop_emissions(emissions: list[Emission]) -> list[Emission]:
 IMAGE_SUSPECT_DB = 15.0
 
 
-def image_suspects(emissions: Sequence[Emission], f_center_hz: float) -> list[Emission]:
-    """Emissions of one hop sitting at the mirror (about the LO) of a much stronger one.
+def image_suspects(
+    emissions: Sequence[Emission], f_center_hz: float, sample_rate_hz: float | None = None
+) -> list[Emission]:
+    """Emissions of one hop sitting where an artefact of a much stronger one would be.
 
-    The pipeline rejects IQ images already; these are the ones it kept, to be
-    confirmed by re-measuring with the LO moved (:func:`dsp.artefacts.verify_by_retuning`).
+    That is its mirror about the LO (IQ image) and, with ``sample_rate_hz``, its
+    third-order products at ``+-3`` times its offset from the LO folded into the
+    sampled band (the 8-bit ADC's distortion of a strong signal, which the pipeline
+    rejects only when the block clipped). The pipeline rejects IQ images already;
+    these are the ones it kept, to be confirmed by re-measuring with the LO moved
+    (:func:`dsp.artefacts.verify_by_retuning`): an artefact moves with the LO.
+
+    >>> from dsp.types import Emission
+    >>> def em(f_hz, power_db):
+    ...     return Emission(f_hz, 9e3, 9e3, power_db, power_db, 30.0, -90.0, "dBFS",
+    ...                     2343.75, 0, 0)
+    >>> strong, spur = em(163.45e6, -20.0), em(162.15e6, -68.0)
+    >>> [e.f_hz for e in image_suspects([strong, spur], 162.9e6, 2.4e6)]
+    [162150000.0]
+    >>> image_suspects([strong, spur], 162.9e6)
+    []
     """
     out = []
     for e in emissions:
-        mirror = 2.0 * f_center_hz - e.f_hz
         for o in emissions:
             if o is e or o.power_db - e.power_db < IMAGE_SUSPECT_DB:
                 continue
             reach = max(o.bw_99_hz, e.bw_99_hz) / 2 + 2 * e.f_resolution_hz
-            if abs(o.f_hz - mirror) <= reach:
+            d = o.f_hz - f_center_hz
+            spots = [f_center_hz - d]
+            if sample_rate_hz:
+                half = sample_rate_hz / 2
+                spots += [
+                    f_center_hz + ((k * d + half) % sample_rate_hz - half) for k in (3, -3)
+                ]
+            if any(abs(e.f_hz - spot) <= reach for spot in spots):
                 out.append(e)
                 break
     return out
@@ -331,7 +356,7 @@ def analyze_sweep(
         result = analyze_spectrum(hop, af_db_m=af_db_m, tuned_centres_hz=[centre])
         kept = list(result.emissions)
         if verify is not None:
-            for suspect in image_suspects(kept, centre):
+            for suspect in image_suspects(kept, centre, m.sample_rate_hz):
                 if not verify(suspect, centre):
                     kept.remove(suspect)
         found.extend(kept)

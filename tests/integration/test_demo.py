@@ -137,3 +137,10 @@ def test_demo_measures_the_licensed_tv_multiplex(demo: dict) -> None:
         assert e["class"] == "licensed" and e["licence_id"] == "LS-DVBT2-30"
         assert 7.3e6 <= e["bw_99_hz"] <= 7.8e6  # scene: a 7.61 MHz block (99 %: 7.53 MHz)
     assert not [c for c in demo["cases"] if _near(c["f_hz"], 546e6, 4e6)]
+
+
+@pytest.mark.slow
+def test_demo_raises_no_false_cases(demo: dict) -> None:
+    # Only the unlicensed VHF emitter and the off-frequency commune radio are cases:
+    # no case from a receiver artefact (IQ image, ADC distortion product, DC spike).
+    assert sorted(round(c["f_hz"] / 1e3) for c in demo["cases"]) == [64_300, 163_450]
