@@ -158,12 +158,15 @@ def test_position_tags(tmp_path: Path) -> None:
     try:
         agent._position_source = GpsPositionSource(reader)
         assert agent.position() is None  # no fix yet: measurements are not tagged
-        os.write(master, b"$GPRMC,010000.00,A,2157.0000,N,10639.0000,E,0.0,0.0,020326,,,A*56\r\n"
-                         b"$GPGGA,010000.00,2157.0000,N,10639.0000,E,1,09,0.9,300.0,M,"
-                         b"-20.0,M,,*4D\r\n")
-        deadline = time.monotonic() + 5
+        nmea = (b"$GPRMC,010000.00,A,2157.0000,N,10639.0000,E,0.0,0.0,020326,,,A*56\r\n"
+                b"$GPGGA,010000.00,2157.0000,N,10639.0000,E,1,09,0.9,300.0,M,"
+                b"-20.0,M,,*4D\r\n")
+        # A puck repeats its sentences every second; so does this one (every 0.2 s),
+        # so a loaded machine that is slow to schedule the reader still gets a fix.
+        deadline = time.monotonic() + 30
         while agent.position() is None and time.monotonic() < deadline:
-            time.sleep(0.01)
+            os.write(master, nmea)
+            time.sleep(0.2)
         now[0] += NS
         agent.run_once()
     finally:
