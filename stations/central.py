@@ -350,7 +350,7 @@ class IngestService:
         if item.gps_fix is not None:
             fields[names.FIELD_GPS_FIX] = item.gps_fix
         if item.ppm_estimate is not None:
-            fields["ppm"] = item.ppm_estimate
+            fields[names.FIELD_PPM] = item.ppm_estimate
         tags = {names.TAG_STATION: sid, names.TAG_RECEIVER: item.receiver_id}
         return Point(names.STATION_HEALTH, tags, fields, item.t_ns)
 

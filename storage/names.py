@@ -27,6 +27,7 @@ __all__ = [
     "FIELD_LAT_DEG",
     "FIELD_LON_DEG",
     "FIELD_POWER_DBFS",
+    "FIELD_PPM",
     "FIELD_POWER_DBM",
     "FIELD_PSD_DBFS_HZ",
     "FIELD_PSD_DBM_HZ",
@@ -88,6 +89,8 @@ FIELD_CPU = "cpu"
 FIELD_TEMP_C = "temp_c"
 FIELD_GPS_FIX = "gps_fix"
 FIELD_OUTBOX_DEPTH = "outbox_depth"
+#: A receiver's frequency error estimated from reference carriers (parts per million).
+FIELD_PPM = "ppm"
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +148,7 @@ MEASUREMENTS: dict[str, MeasurementSchema] = {
                 FIELD_TEMP_C,
                 FIELD_GPS_FIX,
                 FIELD_OUTBOX_DEPTH,
+                FIELD_PPM,
             ),
         ),
     )
