@@ -56,6 +56,7 @@ from stations.uplink import Uplink
 
 __all__ = [
     "DriveTestLocator",
+    "MemorySink",
     "OutboxSink",
     "PositionSource",
     "ResultSink",
@@ -71,6 +72,19 @@ class ResultSink(Protocol):
     def emit(self, item: Item) -> None: ...
 
     def flush(self, t_ns: int) -> None: ...
+
+
+class MemorySink:
+    """Keep every item in memory (one-shot runs and tests); ``flush`` does nothing."""
+
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+
+    def emit(self, item: Item) -> None:
+        self.items.append(item)
+
+    def flush(self, t_ns: int) -> None:
+        """Nothing to flush: items are kept as they come."""
 
 
 class PositionSource(Protocol):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from firmware_bridge.simulator import SimulatorReceiver
-from stations.agent import StationAgent
+from stations.agent import MemorySink, StationAgent
 from stations.batch import HealthItem, PositionTag, SpectrumItem
 from stations.config import parse_site_config
 from stations.scheduler import Scheduler
@@ -42,17 +42,6 @@ health_every_s: 5
 """
 
 
-class ListSink:
-    def __init__(self) -> None:
-        self.items: list = []
-
-    def emit(self, item) -> None:  # noqa: ANN001
-        self.items.append(item)
-
-    def flush(self, t_ns: int) -> None:
-        pass
-
-
 def test_scheduler_runs_in_due_order_and_keeps_cadence() -> None:
     now = [0]
     sleeps: list[float] = []
@@ -75,7 +64,7 @@ def test_scheduler_runs_in_due_order_and_keeps_cadence() -> None:
         sched.add("bad", 0, lambda: None)
 
 
-def _agent(tmp_path: Path, fail_after: int, clock) -> tuple[StationAgent, ListSink, list]:  # noqa: ANN001
+def _agent(tmp_path: Path, fail_after: int, clock) -> tuple[StationAgent, MemorySink, list]:  # noqa: ANN001
     scene = tmp_path / "scene.yaml"
     scene.write_text(SCENE.replace("FAIL_AFTER", str(fail_after)), encoding="utf-8")
     cfg = parse_site_config(SITE)
@@ -87,7 +76,7 @@ def _agent(tmp_path: Path, fail_after: int, clock) -> tuple[StationAgent, ListSi
             opened.append(SimulatorReceiver.from_scene_file(scene, "rx1", seed=1))
         return opened[0]
 
-    sink = ListSink()
+    sink = MemorySink()
     agent = StationAgent(cfg, open_receiver=open_receiver, sink=sink, clock=clock,
                          sleep=lambda s: None, read_cpu=lambda: 12.5, read_temp=lambda: 48.0)
     return agent, sink, opened

@@ -15,7 +15,7 @@ import pytest
 
 from dsp.calibration import estimate_ppm
 from firmware_bridge.simulator import SimulatorReceiver
-from stations.agent import StationAgent
+from stations.agent import MemorySink, StationAgent
 from stations.batch import EmissionItem, HealthItem
 from stations.config import PpmTrackingConfig, parse_site_config
 from stations.tasks import PpmTracker
@@ -58,22 +58,11 @@ health_every_s: 60
 # carriers sit clear of the seams.)
 
 
-class ListSink:
-    def __init__(self) -> None:
-        self.items: list = []
-
-    def emit(self, item) -> None:  # noqa: ANN001
-        self.items.append(item)
-
-    def flush(self, t_ns: int) -> None:
-        pass
-
-
-def _run(tmp_path: Path, site: str, passes: int) -> tuple[ListSink, SimulatorReceiver]:
+def _run(tmp_path: Path, site: str, passes: int) -> tuple[MemorySink, SimulatorReceiver]:
     (tmp_path / "scene.yaml").write_text(SCENE, encoding="utf-8")
     rx = SimulatorReceiver.from_scene_file(tmp_path / "scene.yaml", "rx1", seed=2, t0_ns=T0_NS)
     now = [T0_NS]
-    sink = ListSink()
+    sink = MemorySink()
     agent = StationAgent(parse_site_config(site), open_receiver=lambda _c: rx, sink=sink,
                          clock=lambda: now[0], sleep=lambda s: None,
                          read_cpu=lambda: None, read_temp=lambda: None)
@@ -85,7 +74,7 @@ def _run(tmp_path: Path, site: str, passes: int) -> tuple[ListSink, SimulatorRec
     return sink, rx
 
 
-def _beacon(sink: ListSink) -> list[EmissionItem]:
+def _beacon(sink: MemorySink) -> list[EmissionItem]:
     return [i for i in sink.items if isinstance(i, EmissionItem)
             and abs(i.f_hz - BEACON_HZ) < 20e3]
 
