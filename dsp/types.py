@@ -24,6 +24,8 @@ __all__ = [
     "Spectrum",
     "Emission",
     "GeoPosition",
+    "TimeSlices",
+    "EMISSION_FLAGS",
 ]
 
 PowerUnit = Literal["dBFS", "dBm"]
@@ -142,6 +144,50 @@ class Spectrum:
         return self.f_start_hz + np.arange(self.n_bins, dtype=np.float64) * self.f_step_hz
 
 
+#: Flags an :class:`Emission` may carry, and what each means (the JSON keeps the codes).
+EMISSION_FLAGS: dict[str, str] = {
+    "span_edge": "touches the edge of the captured span: bandwidth and power are lower bounds",
+    "coherent": "found by bins varying together over time, not by level over the floor",
+    "intermittent": "seen in some sweeps or slices only",
+    "no_noise_reference": "no noise visible beside or under it: SNR unknown",
+    "overload_suspect": "the ADC clipped and this may be a distortion product: no finding",
+    "at_lo_unverified": "at the tuned LO, not explained by the DC estimate: verify by retuning",
+    "weak": "measured too close to the noise floor for the accuracy goals",
+    "burst": "on for part of the block only (see duty_cycle)",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSlices:
+    """Spectra of consecutive time slices of one IQ block, on the block spectrum's grid.
+
+    The streaming pass of :mod:`dsp.iq_analysis` fills it; detection of bursts,
+    duty cycle, ``t_first``/``t_last`` and the keyed-envelope tests of overload
+    products and multi-component emissions read it.
+
+    Attributes
+    ----------
+    power_db:
+        ``(n_slices, n_bins)`` float32 mean power per bin in each slice, same unit,
+        grid and RBW as the block's spectrum.
+    t_start_ns:
+        ``(n_slices,)`` int64 UTC start of each slice.
+    slice_ns:
+        Duration of one slice, ns.
+    n_averages:
+        FFT frames averaged in one slice.
+    """
+
+    power_db: np.ndarray
+    t_start_ns: np.ndarray
+    slice_ns: int
+    n_averages: int
+
+    @property
+    def n_slices(self) -> int:
+        return int(self.power_db.shape[0])
+
+
 @dataclass(frozen=True, slots=True)
 class Emission:
     """One emission found in a spectrum, with its ITU-R SM.443/SM.328 measurements.
@@ -168,6 +214,14 @@ class Emission:
     receiver_id: str = ""
     e_dbuv_m: float | None = None
     flags: tuple[str, ...] = field(default=())
+    #: Fraction of the time slices (0-1) in which the emission was on; None = unknown.
+    duty_cycle: float | None = None
+    #: Mean power while on (``power_unit``), beside ``power_db`` (mean over the block).
+    burst_power_db: float | None = None
+    #: How ``f_hz`` was measured: ``"obw_centre"`` (centre of the 99 % bandwidth),
+    #: ``"peak"``, ``"fm_demod"`` (mean instantaneous frequency of the demodulated
+    #: carrier), ``"fm_pilot"`` (the 19 kHz pilot confirmed a stereo broadcast).
+    f_method: str = "obw_centre"
 
     @property
     def f_low_hz(self) -> float:

@@ -8,11 +8,21 @@ exactly::
      "f_stop_hz": float, "rbw_hz": float,
      "emissions": [{"f_hz": float, "bw_99_hz": float, "bw_26db_hz": float,
                     "power": float, "peak_power": float, "snr_db": float,
-                    "t_first": str, "t_last": str}]}
+                    "t_first": str, "t_last": str,
+                    "flags": [str], "duty_cycle": float | null,
+                    "burst_power": float | null, "f_method": str}],
+     "overload": float | null,
+     "rejected": [{"f_hz": float, "reason": str}]}
 
-``power`` is the emission's integrated power in ``power_unit``; times are ISO 8601
-UTC with ``Z``. An SNR that cannot be known (no noise visible in the span) is
-``null``.
+``power`` is the emission's integrated power in ``power_unit`` (mean over the
+block), ``burst_power`` its mean power while on; times are ISO 8601 UTC with ``Z``.
+An SNR that cannot be known (no noise visible in the span) is ``null``, never
+negative. ``flags`` are the codes of :data:`dsp.types.EMISSION_FLAGS` (``span_edge``:
+the bandwidth is a lower bound). ``overload`` is the fraction of raw samples at the
+ADC's rails, ``null`` when unknown. ``rejected`` lists the receiver artefacts
+(``dc_spike``, ``iq_image``, ``overload_product``) that are not reported as
+emissions. The keys after ``t_last`` and after ``emissions`` were added later:
+scripts reading the first ones keep working.
 
 :func:`run_analysis` and :func:`analysis_json` are the reusable wiring (``rfwatch
 check`` calls them too).
@@ -94,6 +104,16 @@ def _num(value: float) -> float | None:
     return float(value) if math.isfinite(value) else None
 
 
+def _snr(value: float) -> float | None:
+    """SNR for JSON: ``None`` where unknown (not finite, or not above the noise)."""
+    return float(value) if math.isfinite(value) and value >= 0 else None
+
+
+#: ``rejected`` reasons of :class:`dsp.pipeline.AnalysisResult` that are receiver
+#: artefacts (the others, e.g. ``low_snr``, are candidates too weak to report).
+ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product")
+
+
 def analysis_json(result: AnalysisResult, *, source: str) -> dict:
     """The ``--json`` document of an analysis (shape in the module docstring)."""
     s = result.spectrum
@@ -110,11 +130,21 @@ def analysis_json(result: AnalysisResult, *, source: str) -> dict:
                 "bw_26db_hz": float(e.bw_xdb_hz),
                 "power": _num(e.power_db),
                 "peak_power": _num(e.peak_power_db),
-                "snr_db": _num(e.snr_db),
+                "snr_db": _snr(e.snr_db),
                 "t_first": _iso_utc(e.t_first_ns),
                 "t_last": _iso_utc(e.t_last_ns),
+                "flags": list(e.flags),
+                "duty_cycle": None if e.duty_cycle is None else _num(e.duty_cycle),
+                "burst_power": None if e.burst_power_db is None else _num(e.burst_power_db),
+                "f_method": e.f_method,
             }
             for e in result.emissions
+        ],
+        "overload": (None if result.overload_fraction is None
+                     else _num(result.overload_fraction)),
+        "rejected": [
+            {"f_hz": float(e.f_hz), "reason": reason}
+            for e, reason in result.rejected if reason in ARTEFACT_REASONS
         ],
     }
 

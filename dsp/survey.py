@@ -1,0 +1,216 @@
+"""The sweeps of a survey in, its emissions out.
+
+:func:`analyze_survey` analyses a sequence of spectra on one grid (the sweeps of a
+survey). Emissions are measured on the **average** of the sweeps (linear mean: the
+noise floor is steadiest and the powers are mean powers, as SM.1880 and SM.443
+intend), and the time each was seen (``t_first_ns``/``t_last_ns``) comes from
+detection in the individual sweeps. Emissions seen in some sweeps but lost in the
+average (intermittent ones) are reported from the sweep where they were strongest,
+flagged ``"intermittent"``. Emissions too weak for the threshold, or filling the
+span so that the percentile floor is the signal itself (a 100 kHz rtl_power span
+inside a 200 kHz FM channel), are found by how their bins vary over time: noise in
+bins a few bins apart varies independently from sweep to sweep (averaged or
+peak-held, whatever the number of FFTs), while an emission spread over them fades
+and modulates them together. Those are flagged ``"coherent"``; where no noise is
+visible under them also ``"no_noise_reference"``, with the total power in their
+bins and an unknown (NaN) SNR.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import warnings
+from collections.abc import Sequence
+
+import numpy as np
+
+from dsp.analysis import AnalysisResult, analyze_spectrum, tuned_centres
+from dsp.detect import find_runs
+from dsp.measure import AntennaFactor, measure_emission
+from dsp.types import Emission, Spectrum
+
+__all__ = ["analyze_survey", "average_spectra"]
+
+
+def _check_same_grid(spectra: Sequence[Spectrum]) -> None:
+    first = spectra[0]
+    for i, s in enumerate(spectra):
+        if not isinstance(s, Spectrum):
+            raise TypeError(f"spectra[{i}] is not a Spectrum: {type(s).__name__}")
+        if (s.n_bins != first.n_bins or s.power_unit != first.power_unit
+                or not math.isclose(s.f_start_hz, first.f_start_hz, abs_tol=1e-3)
+                or not math.isclose(s.f_step_hz, first.f_step_hz, rel_tol=1e-9)):
+            raise ValueError(
+                f"spectra[{i}] is not on the grid of spectra[0] (start, step, bins and "
+                "unit must match)"
+            )
+
+
+def average_spectra(spectra: Sequence[Spectrum]) -> Spectrum:
+    """Linear mean of spectra on one grid; ``n_averages`` adds up, times span them all.
+
+    A bin that is NaN (not measured) in some sweeps averages the others.
+    """
+    spectra = list(spectra)
+    if not spectra:
+        raise ValueError("spectra must not be empty")
+    _check_same_grid(spectra)
+    stack = np.stack([np.asarray(s.power_db, dtype=np.float64) for s in spectra])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins stay NaN
+        mean_lin = np.nanmean(10.0 ** (stack / 10.0), axis=0)
+    first = spectra[0]
+    return dataclasses.replace(
+        first,
+        power_db=(10.0 * np.log10(mean_lin)).astype(np.float32),
+        t_start_ns=min(s.t_start_ns for s in spectra),
+        t_end_ns=max(s.t_end_ns for s in spectra),
+        n_averages=int(sum(max(1, s.n_averages) for s in spectra)),
+        overload=any(s.overload for s in spectra),
+    )
+
+
+def _coherent_runs(
+    spectra: Sequence[Spectrum], *, lags: range = range(3, 11), min_corr: float = 0.05
+) -> list[tuple[int, int]]:
+    """Bin runs whose levels rise and fall together over time: a signal, not noise.
+
+    Noise in bins a few bins apart is independent from sweep to sweep, whether the
+    bins are averages or peak holds and whatever the number of FFTs behind them; an
+    emission spread over those bins (fading, multipath, modulation) makes them vary
+    together. Each sweep's per-hop median is removed first (a gain change moves a
+    whole hop). Per bin, the mean correlation over time with its neighbours ``lags``
+    bins away (the window correlates only the nearest ones), smoothed over 9 bins,
+    must exceed ``min_corr`` and 6 null standard errors.
+    """
+    n_t = len(spectra)
+    if n_t < 20:
+        return []
+    x = np.stack([np.asarray(s.power_db, np.float64) for s in spectra])
+    if not np.isfinite(x).all() or x.shape[1] < 4 * lags.stop:
+        return []
+    n = x.shape[1]
+    firsts = sorted({0, *(b for b, _ in spectra[0].hop_t_ns if 0 < b < n)})
+    for a, b in zip(firsts, [*firsts[1:], n], strict=True):
+        x[:, a:b] -= np.median(x[:, a:b], axis=1, keepdims=True)
+    sd = x.std(axis=0)
+    if np.any(sd == 0):
+        return []
+    z = (x - x.mean(axis=0)) / sd
+    acc = np.zeros(n)
+    cnt = np.zeros(n)
+    for lag in lags:
+        c = np.einsum("tb,tb->b", z[:, :-lag], z[:, lag:]) / n_t
+        acc[:-lag] += c
+        acc[lag:] += c
+        cnt[:-lag] += 1
+        cnt[lag:] += 1
+    from scipy.ndimage import uniform_filter1d
+
+    coherence = uniform_filter1d(acc / cnt, size=9, mode="nearest")
+    # each pair's correlation has a standard error of 1/sqrt(T); about len(lags) * 9
+    # independent pairs are averaged per bin after smoothing
+    se = 1.0 / math.sqrt(n_t) / math.sqrt(len(lags) * 9)
+    runs = find_runs(coherence > max(min_corr, 6.0 * se))
+    return [(int(a), int(b)) for a, b in runs if b - a >= max(5, n // 32)]
+
+
+def analyze_survey(
+    spectra: Sequence[Spectrum],
+    *,
+    threshold_db: float | None = None,
+    x_db: float = 26.0,
+    af_db_m: AntennaFactor | None = None,
+) -> AnalysisResult:
+    """Analyse the sweeps of a survey (see the module notes for the method).
+
+    Parameters
+    ----------
+    spectra:
+        Sweeps on one grid (same start, step, bins and unit), in time order.
+    threshold_db, x_db, af_db_m:
+        As for :func:`analyze_spectrum`.
+
+    Returns
+    -------
+    AnalysisResult
+        ``spectrum`` is the average of the sweeps; each emission's
+        ``t_first_ns``/``t_last_ns`` are the start of the first and the end of the
+        last sweep in which it was detected.
+    """
+    spectra = list(spectra)
+    if not spectra:
+        raise ValueError("spectra must not be empty")
+    avg = average_spectra(spectra)
+    centres = tuned_centres(avg)
+    result = analyze_spectrum(avg, threshold_db=threshold_db, x_db=x_db, af_db_m=af_db_m,
+                              tuned_centres_hz=centres)
+    f = avg.f_hz()
+    if len(spectra) == 1:
+        return result
+
+    per_sweep = [analyze_spectrum(s, threshold_db=threshold_db, x_db=x_db, af_db_m=af_db_m,
+                                  tuned_centres_hz=centres) for s in spectra]
+    emissions: list[Emission] = []
+    for e in result.emissions:
+        seen = [s for s, r in zip(spectra, per_sweep, strict=True)
+                if any(x.f_low_hz <= e.f_high_hz and x.f_high_hz >= e.f_low_hz
+                       for x in r.emissions)]
+        if seen:
+            e = dataclasses.replace(e, t_first_ns=min(s.t_start_ns for s in seen),
+                                    t_last_ns=max(s.t_end_ns for s in seen))
+        emissions.append(e)
+
+    # Intermittent: found in single sweeps but not in the average.
+    groups: list[list[tuple[Spectrum, Emission]]] = []
+    for s, r in zip(spectra, per_sweep, strict=True):
+        for x in r.emissions:
+            if any(x.f_low_hz <= e.f_high_hz and x.f_high_hz >= e.f_low_hz
+                   for e in result.emissions):
+                continue
+            for g in groups:
+                g_lo = min(y.f_low_hz for _, y in g)
+                g_hi = max(y.f_high_hz for _, y in g)
+                if x.f_low_hz <= g_hi and x.f_high_hz >= g_lo:
+                    g.append((s, x))
+                    break
+            else:
+                groups.append([(s, x)])
+    min_sweeps = 2 if len(spectra) >= 4 else 1  # one-sweep blips are likely noise
+    for g in groups:
+        if len({id(s) for s, _ in g}) < min_sweeps:
+            continue
+        best = max((x for _, x in g), key=lambda x: x.power_db)
+        emissions.append(dataclasses.replace(
+            best,
+            t_first_ns=min(s.t_start_ns for s, _ in g),
+            t_last_ns=max(s.t_end_ns for s, _ in g),
+            flags=(*best.flags, "intermittent"),
+        ))
+
+    # Emissions too weak for the threshold, or filling the span so the percentile
+    # floor is the signal itself, still show by their coherent variation over time.
+    floor = result.noise_floor_db
+    for a, b in _coherent_runs(spectra):
+        f_a, f_b = f[a] - avg.f_step_hz / 2, f[b - 1] + avg.f_step_hz / 2
+        if any(e.f_low_hz <= f_b and e.f_high_hz >= f_a for e in emissions):
+            continue
+        # the floor under it: interpolated from the bins either side (the local
+        # percentile inside a weak, wide emission is the emission itself)
+        under = floor.copy()
+        left = floor[a - 1] if a > 0 else None
+        right = floor[b] if b < avg.n_bins else None
+        if left is not None or right is not None:
+            left = right if left is None else left
+            right = left if right is None else right
+            under[a:b] = np.linspace(left, right, b - a + 2)[1:-1]
+        e = measure_emission(avg, under, a, b, x_db=x_db, af_db_m=af_db_m, flags=("coherent",))
+        if a == 0 and b == avg.n_bins or "weak" in e.flags:
+            # no noise visible beside or under it: report the total power
+            e = measure_emission(avg, np.full(avg.n_bins, -np.inf), a, b, x_db=x_db,
+                                 af_db_m=af_db_m, flags=("coherent", "no_noise_reference"))
+            e = dataclasses.replace(e, snr_db=float("nan"), noise_floor_db=float("nan"))
+        emissions.append(e)
+    emissions.sort(key=lambda e: e.f_hz)
+    return dataclasses.replace(result, emissions=tuple(emissions))
