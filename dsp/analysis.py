@@ -22,7 +22,7 @@ from dsp.artefacts import reject_artefacts
 from dsp.detect import default_threshold_db, detect_emissions
 from dsp.measure import AntennaFactor, emission_extent, measure_emission
 from dsp.noise import estimate_noise_floor
-from dsp.types import Emission, Spectrum
+from dsp.types import Emission, Spectrum, TimeSlices
 
 __all__ = [
     "REASON_LOW_SNR",
@@ -124,6 +124,8 @@ def analyze_spectrum(
     x_db: float = 26.0,
     af_db_m: AntennaFactor | None = None,
     tuned_centres_hz: Sequence[float] | None = None,
+    slices: TimeSlices | None = None,
+    overload_fraction: float | None = None,
 ) -> AnalysisResult:
     """Find, measure and vet the emissions in one spectrum.
 
@@ -142,6 +144,11 @@ def analyze_spectrum(
         for calibrated spectra.
     tuned_centres_hz:
         LO frequencies, for DC-spike and image rejection (default :func:`tuned_centres`).
+    slices:
+        The spectra of consecutive time slices of the same samples on the same grid
+        (bursts, duty cycle, first/last seen, components keyed together), if known.
+    overload_fraction:
+        Fraction of the raw samples at the ADC's rails (0-1), ``None`` when unknown.
 
     Returns
     -------
@@ -169,6 +176,8 @@ def analyze_spectrum(
     if weak:
         ems = measure_runs(spectrum, floor, strong, x_db=x_db, af_db_m=af_db_m, cache=cache)
     kept, rejected = reject_artefacts(ems, spectrum, tuned_centres_hz=centres)
-    return AnalysisResult(spectrum, kept, rejected + weak, floor, float(threshold_db))
+    del slices  # used by the burst and keyed-component analysis (issue 9)
+    return AnalysisResult(spectrum, kept, rejected + weak, floor, float(threshold_db),
+                          overload_fraction=overload_fraction)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 __all__ = [
     "RfwatchError",
     "InputFormatError",
+    "ParameterError",
     "ConfigError",
     "ReceiverError",
     "ReceiverNotFound",
@@ -61,6 +62,14 @@ class InputFormatError(RfwatchError, ValueError):
             where.append(f"field {field!r}")
         prefix = ", ".join(where)
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class ParameterError(RfwatchError, ValueError):
+    """A function was called with a value it cannot use (``dsp``'s own checks).
+
+    The message names the argument, e.g. ``"sample_rate_hz must be finite and > 0,
+    got 1e-300"``. It is also a ``ValueError`` so callers that caught that keep working.
+    """
 
 
 class ConfigError(RfwatchError):
