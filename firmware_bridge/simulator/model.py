@@ -88,6 +88,14 @@ def _stable_seed(*parts: object) -> int:
     return int.from_bytes(digest[:8], "little")
 
 
+def _shadowing_draw(seed: int, emitter_id: str, rx_pos: GeoPosition, cell_m: float) -> float:
+    """A standard normal draw, fixed for one emitter and one receiver place."""
+    cell_deg = cell_m / 111_000.0
+    key = (round(rx_pos.lat_deg / cell_deg), round(rx_pos.lon_deg / cell_deg))
+    rng = np.random.default_rng(_stable_seed(seed, emitter_id, "shadowing", *key))
+    return float(rng.standard_normal())
+
+
 def generate_baseband(
     cfg: CwConfig | AmConfig | NbfmConfig | WbfmConfig | OfdmConfig | Fsk4Config,
     sample_rate_hz: float,
@@ -184,11 +192,19 @@ class Scene:
 
     # ----------------------------------------------------------------- physics
     def link_budget(
-        self, emitter: EmitterConfig, rx: ReceiverConfig, position: GeoPosition | None = None
+        self, emitter: EmitterConfig, rx: ReceiverConfig, position: GeoPosition | None = None,
+        *, antenna_azimuth_deg: float | None = None,
     ) -> LinkBudget:
-        """Path loss and power at ``rx``'s input connector (ERP + 2.15 dB = EIRP)."""
+        """Path loss and power at ``rx``'s input connector (ERP + 2.15 dB = EIRP).
+
+        With ``propagation.shadowing_db`` the loss carries a fixed log-normal draw per
+        emitter and receiver place; with a directional ``rx.antenna`` the power carries
+        the pattern's gain towards the emitter for the antenna pointing at
+        ``antenna_azimuth_deg`` (default: the configured azimuth).
+        """
         rx_pos = position if position is not None else rx.position.to_geo()
-        d_m = distance_m(emitter.position.to_geo(), rx_pos)
+        tx_pos = emitter.position.to_geo()
+        d_m = distance_m(tx_pos, rx_pos)
         prop = self.config.propagation
         if prop.model == "free_space":
             loss_db = free_space_loss_db(d_m, emitter.f_hz)
@@ -196,13 +212,22 @@ class Scene:
             loss_db = log_distance_loss_db(
                 d_m, emitter.f_hz, prop.exponent, prop.reference_distance_m
             )
+        if prop.shadowing_db > 0:
+            loss_db += prop.shadowing_db * _shadowing_draw(
+                self.config.seed, emitter.id, rx_pos, prop.shadowing_cell_m)
         eirp_dbm = emitter.erp_dbm_value + 2.15
         p_iso_dbm = eirp_dbm - loss_db
+        pattern_db = 0.0
+        if rx.antenna is not None:
+            from dsp.geo import bearing_deg
+
+            az = rx.antenna.azimuth_deg if antenna_azimuth_deg is None else antenna_azimuth_deg
+            pattern_db = rx.antenna.relative_gain_db(bearing_deg(rx_pos, tx_pos) - az)
         return LinkBudget(
             distance_m=d_m,
             path_loss_db=loss_db,
             eirp_dbm=eirp_dbm,
-            power_dbm=p_iso_dbm + rx.antenna_gain_dbi - rx.cable_loss_db,
+            power_dbm=p_iso_dbm + rx.antenna_gain_dbi + pattern_db - rx.cable_loss_db,
             e_dbuv_m=field_strength_dbuv_m(p_iso_dbm, emitter.f_hz),
         )
 
@@ -296,6 +321,7 @@ class Scene:
         position: GeoPosition | None = None,
         ppm_correction: float = 0.0,
         inband_fractions: dict[str, float] | None = None,
+        antenna_azimuth_deg: float | None = None,
     ) -> list[EmitterTruth]:
         """Ground truth of every emitter for one receiver, tuning and time.
 
@@ -318,7 +344,7 @@ class Scene:
         half = sample_rate_hz / 2
         out: list[EmitterTruth] = []
         for e in self.config.emitters:
-            lb = self.link_budget(e, rx, position)
+            lb = self.link_budget(e, rx, position, antenna_azimuth_deg=antenna_azimuth_deg)
             off_hz = apparent_offset_hz(e.f_hz, f_center_hz, sample_rate_hz, eps)
             f_app = f_center_hz + off_hz
             in_band = abs(off_hz) < half

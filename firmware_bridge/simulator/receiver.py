@@ -121,6 +121,7 @@ class SimulatorReceiver(Receiver):
         self._lost = False
         self._tunings: OrderedDict[tuple, list[_Prepared]] = OrderedDict()
         self._noise: dict[float, np.ndarray] = {}
+        self._antenna_az: float | None = None
 
     # ----------------------------------------------------------------- construction
     @classmethod
@@ -224,6 +225,16 @@ class SimulatorReceiver(Receiver):
         self._failures = 0
         self._blocks_since_open = 0
 
+    def set_antenna_azimuth(self, azimuth_deg: float) -> None:
+        """Point the directional antenna (the simulated rotator calls this)."""
+        self._antenna_az = float(azimuth_deg) % 360.0
+
+    @property
+    def antenna_azimuth_deg(self) -> float | None:
+        if self.config.antenna is None:
+            return None
+        return self.config.antenna.azimuth_deg if self._antenna_az is None else self._antenna_az
+
     def set_position(self, position: GeoPosition) -> None:
         """Move the receiver (a field kit on the road); takes effect on the next block."""
         self._position = position
@@ -260,6 +271,7 @@ class SimulatorReceiver(Receiver):
             self.t_ns if t_ns is None else t_ns,
             gain_db=self.effective_gain_db, position=self._position,
             ppm_correction=self._ppm_correction, inband_fractions=fractions,
+            antenna_azimuth_deg=self._antenna_az,
         )
 
     def noise_truth(self, t_ns: int | None = None) -> NoiseTruth:
@@ -405,7 +417,8 @@ class SimulatorReceiver(Receiver):
             intervals = p.emitter.on_intervals_s(t0_s, t1_s)
             if not intervals:
                 continue
-            lb = self.scene.link_budget(p.emitter, rx, self._position)
+            lb = self.scene.link_budget(p.emitter, rx, self._position,
+                                        antenna_azimuth_deg=self._antenna_az)
             amp = np.float32(10 ** ((lb.power_dbm + offset_db) / 20))
             wave = p.waveform
             for a_s, b_s in intervals:

@@ -260,6 +260,23 @@ class FaultsConfig(_Model):
     drop_samples: int = Field(default=4096, ge=1)
 
 
+class AntennaPatternConfig(_Model):
+    """A directional antenna on a rotator (a Yagi or log-periodic).
+
+    Gain relative to boresight ``-min(12 (theta / beamwidth_deg)^2, front_to_back_db)``
+    dB (the parabolic main lobe of 3GPP TR 36.814's sector pattern), added to the
+    receiver's ``antenna_gain_dbi`` (the boresight gain).
+    """
+
+    beamwidth_deg: float = Field(default=60.0, gt=5, le=180)
+    front_to_back_db: float = Field(default=20.0, ge=0, le=40)
+    azimuth_deg: float = Field(default=0.0, ge=0, le=360)
+
+    def relative_gain_db(self, off_boresight_deg: float) -> float:
+        th = (off_boresight_deg + 180.0) % 360.0 - 180.0
+        return -min(12.0 * (th / self.beamwidth_deg) ** 2, self.front_to_back_db)
+
+
 class ReceiverConfig(_Model):
     id: str = Field(min_length=1)
     name: str | None = None
@@ -274,12 +291,18 @@ class ReceiverConfig(_Model):
     f_center_hz: float | None = Field(default=None, gt=0)
     sample_rate_hz: float | None = Field(default=None, gt=0)
     faults: FaultsConfig = FaultsConfig()
+    #: A directional antenna (on a rotator); ``None`` = omnidirectional.
+    antenna: AntennaPatternConfig | None = None
 
 
 class PropagationConfig(_Model):
     model: Literal["free_space", "log_distance"] = "free_space"
     exponent: float = Field(default=2.0, ge=1.5, le=6)
     reference_distance_m: float = Field(default=100.0, gt=0)
+    #: Log-normal shadowing, dB standard deviation: a fixed draw per emitter and
+    #: receiver place (rounded to ``shadowing_cell_m``), seeded by the scene's seed.
+    shadowing_db: float = Field(default=0.0, ge=0, le=20)
+    shadowing_cell_m: float = Field(default=50.0, gt=0)
 
 
 class SceneConfig(_Model):
