@@ -10,7 +10,7 @@
   ``legal_basis`` text stays as it was.
 
 The status lists and transitions are written out here, not imported, so this revision
-stays what it was when it shipped. Downgrading refuses (the old CHECK fails) while
+stays what it was when it shipped. Downgrading refuses, before changing anything, while
 coordination matters exist.
 
 Revision ID: 0004_legal_coordination
@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 
 revision = "0004_legal_coordination"
 down_revision = "0003_stations"
@@ -139,7 +140,14 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    sqlite = op.get_bind().dialect.name == "sqlite"
+    bind = op.get_bind()
+    sqlite = bind.dialect.name == "sqlite"
+    # Refuse before changing anything (SQLite cannot roll back a half-done rebuild).
+    n = bind.execute(sa.text("SELECT count(*) FROM cases WHERE kind = 'coordination'")).scalar()
+    if n:
+        raise CommandError(
+            f"có {n} vấn đề phối hợp / {n} coordination matter(s) exist: 0003_stations cannot "
+            "hold them; export and delete them first")
     with op.batch_alter_table("findings") as batch:
         batch.drop_constraint(op.f("ck_findings_matter"), type_="check")
         for name in reversed(_FINDING_COLUMNS):
