@@ -63,12 +63,12 @@ def test_lower_case_and_spaces_are_normalised():
         ("1600F3E", "exactly one of the letters"),
         ("16KMF3E", "exactly one of the letters"),
         ("16X0F3E", "exactly one of the letters"),
-        ("H000F3E", "more than zero"),
-        ("16K0Z3E", "1st"),
-        ("16K0F5E", "2nd"),
-        ("16K0F3Z", "3rd"),
-        ("16K0F3EI", "4th"),
-        ("16K0F3EHZ", "5th"),
+        ("H000F3E", "mã độ rộng băng tần cần thiết.*more than zero"),
+        ("16K0Z3E", r"ký hiệu thứ nhất \(kiểu điều chế\).*1st"),
+        ("16K0F5E", "ký hiệu thứ hai.*2nd"),
+        ("16K0F3Z", "ký hiệu thứ ba.*3rd"),
+        ("16K0F3EI", "ký hiệu thứ tư.*4th"),
+        ("16K0F3EHZ", "ký hiệu thứ năm.*5th"),
     ],
 )
 def test_invalid_designators_name_the_fault(text, match):
