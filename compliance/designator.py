@@ -173,6 +173,8 @@ def format_bandwidth(bw_hz: float) -> str:
         # 3 significant figures; rounding may carry into the next unit (999.6 -> 1.00 k).
         exponent = scaled.adjusted()  # 0, 1 or 2
         rounded = scaled.quantize(Decimal(1).scaleb(exponent - 2), rounding=ROUND_HALF_UP)
+        if rounded.adjusted() > exponent:  # 99.95 -> 100.0: keep 3 figures (100)
+            rounded = rounded.quantize(Decimal(1).scaleb(rounded.adjusted() - 2))
         if rounded >= 1000 and letter != "G":
             value = rounded * _UNITS[letter]
             continue

@@ -83,6 +83,9 @@ def test_format_bandwidth_rounds_to_three_figures_half_up():
     assert format_bandwidth(999.6) == "1K00"
     assert format_bandwidth(25.3) == "25H3"
     assert format_bandwidth(1.25e6) == "1M25"
+    # Rounding that carries into a new digit keeps 3 figures (found by hypothesis).
+    assert format_bandwidth(99_950.0) == "100K" and format_bandwidth(99.95e9) == "100G"
+    assert format_bandwidth(9.995e3) == "10K0"
     with pytest.raises(ValueError, match="bw_hz"):
         format_bandwidth(0.0)
     with pytest.raises(ValueError, match="bw_hz"):

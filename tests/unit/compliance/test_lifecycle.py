@@ -51,7 +51,7 @@ def test_dismissal_needs_a_known_reason_and_only_dismissal_has_one():
 @pytest.mark.parametrize(
     "module",
     ["compliance.designator", "compliance.lifecycle", "compliance.services",
-     "compliance.propagation"],
+     "compliance.propagation", "compliance.vocabulary"],
 )
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

@@ -102,3 +102,31 @@ def test_window_settings_are_editable(reference):
     e = make_emission(97.1e6, bw_hz=180e3)
     assert classify(e, reg, reference).emitter_class == "unknown"
     assert classify(e, reg, wide).licence_id == "FM-970"
+
+
+def test_bandwidth_of_a_stereo_fm_station_is_judged_against_256_khz(reference):
+    # A real stereo FM programme occupies ~200-250 kHz (99 %): within 256 kHz + margin,
+    # but over the 180 kHz mono figure + margin the data used to carry.
+    margin = reference.tolerances.measurement.bandwidth_margin_fraction
+    bw = 240e3
+    e = make_emission(97.0e6, bw_hz=bw, f_resolution_hz=1000.0)
+    assert bw > 180e3 * (1 + margin) + 2e3
+    stereo = Registry(licences=(_fm(),))
+    assert evaluate([e], stereo, reference, site=SITE)[1] == []
+    mono = Registry(licences=(_fm().model_copy(update={"emission": "180KF8EHF"}),))
+    [f] = evaluate([e], mono, reference, site=SITE)[1]
+    assert f.kind == "bandwidth_exceeded"
+    assert f.permitted == pytest.approx(180e3 * (1 + margin) + 2e3)
+    # And over 256 kHz + margin the stereo licence too.
+    wide = make_emission(97.0e6, bw_hz=256e3 * (1 + margin) + 3e3, f_resolution_hz=1000.0)
+    assert [x.kind for x in evaluate([wide], stereo, reference, site=SITE)[1]] == [
+        "bandwidth_exceeded"]
+
+
+def test_demo_licences_carry_the_stereo_fm_designator():
+    from compliance.importers import read_foreign_stations, read_licences
+    from stations.sites import site_path
+
+    fm = [r for r in read_licences(site_path("demo_licences.csv"))
+          + read_foreign_stations(site_path("demo_foreign.csv")) if r.service == "fm_broadcast"]
+    assert fm and all(r.emission == "256KF8EHF" for r in fm)
