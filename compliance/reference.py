@@ -336,6 +336,7 @@ class Citation:
 
     instrument: str
     instrument_title: str
+    instrument_short: str
     article: str | None
     clause: str | None
     point: str | None
@@ -359,9 +360,13 @@ class Citation:
     def text(self) -> str:
         """The one-line citation stored with the finding (``Finding.legal_basis``)."""
         if self.matter == "information":
-            head = "Không phải vi phạm (thông tin cho thanh tra) / not an offence by itself"
+            head = ("Thông tin cho thanh tra, tự nó không phải vi phạm / information for "
+                    "the inspector, not an offence by itself")
             return f"{head}: {self.text_vi}"
         where = f"{self.reference_vi} {self.instrument_title}".strip()
+        if self.matter == "coordination":
+            where = ("Vấn đề phối hợp tần số, không phải vi phạm hành chính / coordination "
+                     f"matter, not an administrative offence: {where}")
         if self.outside_dates:
             where += (" (ngày đo ngoài hiệu lực của văn bản / measured outside the "
                       "instrument's effective dates)")
@@ -420,7 +425,8 @@ class LegalCatalogue(_Model):
         else:
             matter = "sanction" if basis.offence else "information"
         return Citation(
-            instrument=inst.id, instrument_title=inst.title_vi, article=basis.article,
+            instrument=inst.id, instrument_title=inst.title_vi, instrument_short=inst.short,
+            article=basis.article,
             clause=basis.clause, point=basis.point, severity=basis.severity,
             text_vi=basis.text_vi, text_en=basis.text_en, matter=matter,  # type: ignore[arg-type]
             unsure=basis.unsure or inst.unsure or not in_force, note=basis.note,

@@ -194,7 +194,7 @@ def _citation_cell(f: Finding) -> str:
     if c.matter == "information":
         return "không phải vi phạm / not an offence"
     where = c.reference_vi or "-"
-    return f"{where}, {c.instrument_title.split(',')[0]}" + (" (UNSURE)" if c.unsure else "")
+    return f"{where} {c.instrument_short}" + (" (UNSURE)" if c.unsure else "")
 
 
 def _findings_table(findings: list[Finding]) -> Table:
