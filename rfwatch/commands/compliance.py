@@ -428,15 +428,17 @@ def _print_case(doc: dict) -> None:
     console.print(table)
     for title, rows in (("Chứng cứ / evidence", doc["evidence"]),
                         ("Lịch sử / history", doc["history"])):
+        if not rows:
+            console.print(f"{title}: không có / none", highlight=False)
+            continue
         table = Table(title=title)
-        if rows:
-            for col in rows[0]:
-                table.add_column(col)
-            for row in rows:
-                # Statuses in the history read in Vietnamese too.
-                table.add_row(*["" if v is None else
-                                (vi(STATUS_VI, v) if k in ("from", "to") else str(v))
-                                for k, v in row.items()])
+        for col in rows[0]:
+            table.add_column(col)
+        for row in rows:
+            # Statuses in the history read in Vietnamese too.
+            table.add_row(*["" if v is None else
+                            (vi(STATUS_VI, v) if k in ("from", "to") else str(v))
+                            for k, v in row.items()])
         console.print(table)
 
 

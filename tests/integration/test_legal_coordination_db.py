@@ -255,3 +255,32 @@ def test_migration_0004_keeps_older_rows_and_refuses_to_drop_coordination(db_url
                 "sanction"]
     finally:
         eng.dispose()
+
+
+def test_cases_show_and_transition_speak_vietnamese(service, db_url, tmp_path):
+    from typer.testing import CliRunner
+
+    from rfwatch.cli import app
+
+    [matter] = service.record_findings(over_trigger(), "site-a", T0)
+    env = {"RFWATCH_DB_URL": db_url, "RFWATCH_HOME": str(tmp_path), "COLUMNS": "400"}
+    shown = CliRunner().invoke(app, ["cases", "show", matter.id], env=env,
+                               catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    for needle in ("vấn đề phối hợp tần số", "đài nước ngoài", "mới", "giá trị đo",
+                   "mức cho phép", "căn cứ pháp lý", "đài nước ngoài vượt ngưỡng phối hợp",
+                   "Điều 15", "Chứng cứ / evidence"):
+        assert needle in shown.stdout, needle
+    assert "cross_border_over_trigger" not in shown.stdout
+    moved = CliRunner().invoke(app, ["cases", "transition", matter.id, "triaged", "--reason",
+                                     "xem xét", "--actor", "an"], env=env,
+                               catch_exceptions=False)
+    assert moved.exit_code == 0 and "đã phân loại" in moved.stdout
+    as_json = CliRunner().invoke(app, ["cases", "show", matter.id, "--json"], env=env,
+                                 catch_exceptions=False)
+    import json
+
+    doc = json.loads(as_json.stdout)
+    assert (doc["kind"], doc["status"]) == ("coordination", "triaged")  # codes stay English
+    assert doc["findings"][0]["matter"] == "coordination"
+    assert doc["findings"][0]["instrument"] == "itu_rr_art15"
