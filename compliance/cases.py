@@ -97,7 +97,16 @@ def case_summary(case: Case) -> dict[str, object]:
         "finding_kinds": case.finding_kinds,
         "stations": case.stations,
         "n_findings": len(case.findings),
+        # The instrument the case as a whole falls under: that of its latest cited
+        # finding (an offence still going on when a new decree takes effect falls
+        # under the new one); each finding keeps its own citation.
+        "instrument": _latest_instrument(case),
     }
+
+
+def _latest_instrument(case: Case) -> str | None:
+    cited = [f for f in case.findings if f.instrument is not None and f.matter != "information"]
+    return max(cited, key=lambda f: (f.t_ns, f.id or 0)).instrument if cited else None
 
 
 class CaseService:

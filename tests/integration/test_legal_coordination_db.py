@@ -192,6 +192,8 @@ def test_stored_citations_survive_a_change_of_the_catalogue(service, tmp_path):
         ("nd174_2026", "Điều 66", "khoản 5", None)]
     assert "Điều 58" in rows[0].legal_basis and "Điều 99" not in rows[0].legal_basis
     assert rows[0].legal_basis == before[0].legal_basis
+    # Going on across 01/07/2026, the case as a whole falls under the new decree.
+    assert case_summary(service.get(case.id))["instrument"] == "nd174_2026"
 
 
 def test_migration_0004_keeps_older_rows_and_refuses_to_drop_coordination(db_url):
