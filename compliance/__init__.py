@@ -16,16 +16,21 @@ Modules (one idea each)
   from the YAML in ``compliance/data/`` (channel plans, SRD bands, tolerances,
   coordination triggers, legal basis; sources cited, UNSURE values marked).
 - :mod:`compliance.registry` — ``Registry(licences, foreign)``,
-  ``Registry.from_files(licences_csv, foreign_csv)``, and the DB side:
+  ``Registry.from_files(licences_csv, foreign_csv)``, which licence explains an
+  emission (``explains``, ``match_window_hz``, ``adjacent``), and the DB side:
   ``save_licences(session, rows, replace=False)``, ``load_registry(session)``, ...
 - :mod:`compliance.classify` — ``classify(emission, registry, reference, site=, on=)``
   -> ``Classification`` (licensed | foreign | exempt | unknown, licence matched).
 - :mod:`compliance.rules` — ``evaluate(emissions, registry, reference, site=, on=)``
   -> ``(classifications, findings)``; ``Finding`` (kind, emission, licence_id,
-  measured, permitted, unit, severity, legal_basis, station_id, detail).
-- :mod:`compliance.lifecycle` — case statuses, dismissal reasons, ``check_transition``.
-- :mod:`compliance.models` — ORM (tables created by migration ``0002_compliance``).
+  measured, permitted, unit, severity, legal_basis, station_id, detail, citation,
+  adjacent_licence, matter).
+- :mod:`compliance.lifecycle` — case kinds (sanction, coordination), their statuses,
+  dismissal reasons, ``check_transition``.
+- :mod:`compliance.models` — ORM (tables created by migrations ``0002_compliance``
+  and ``0004_legal_coordination``).
 - :mod:`compliance.cases` — ``CaseService`` and ``case_summary``.
+- :mod:`compliance.vocabulary` — Vietnamese names of the codes, for tables.
 
 The service API for the central ingest
 --------------------------------------

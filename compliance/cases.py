@@ -10,7 +10,15 @@ case's first/last sighting; the case must be open, or dismissed as ``known`` or
 raising a new one). Otherwise a new case opens. So one emitter heard at several
 stations, or on and off over days, is one case.
 
-The lifecycle is :mod:`compliance.lifecycle`; the database refuses illegal moves too.
+What the findings open (``Finding.matter``, chosen by the legal catalogue): findings of
+a foreign station over a coordination trigger open (or fold into) a **coordination
+matter** (``Case.kind == "coordination"``), never a sanction case; offences open a
+violation case (``"sanction"``); information alone (``off_channel_raster``) opens
+nothing, and is stored beside the offence it accompanies. Each stored finding keeps
+its citation (instrument, article, clause, point, text) as made at the measurement
+time; nothing here recomputes it.
+
+The lifecycles are :mod:`compliance.lifecycle`; the database refuses illegal moves too.
 """
 
 from __future__ import annotations
@@ -71,6 +79,7 @@ def case_summary(case: Case) -> dict[str, object]:
     """A JSON-ready summary of a case (what ``rfwatch cases list --json`` prints)."""
     return {
         "id": case.id,
+        "kind": case.kind,
         "status": case.status,
         "dismiss_reason": case.dismiss_reason,
         "class": case.emitter_class,
@@ -88,7 +97,16 @@ def case_summary(case: Case) -> dict[str, object]:
         "finding_kinds": case.finding_kinds,
         "stations": case.stations,
         "n_findings": len(case.findings),
+        # The instrument the case as a whole falls under: that of its latest cited
+        # finding (an offence still going on when a new decree takes effect falls
+        # under the new one); each finding keeps its own citation.
+        "instrument": _latest_instrument(case),
     }
+
+
+def _latest_instrument(case: Case) -> str | None:
+    cited = [f for f in case.findings if f.instrument is not None and f.matter != "information"]
+    return max(cited, key=lambda f: (f.t_ns, f.id or 0)).instrument if cited else None
 
 
 class CaseService:
@@ -123,8 +141,10 @@ class CaseService:
     ) -> list[Case]:
         """Fold findings from one station's measurement at ``t_ns`` into cases.
 
-        Findings of the same emission go to the same case. Returns the cases that
-        were created or updated (each once, in order of first touch).
+        Findings of the same emission go to the same case (a coordination matter when
+        any of them is a coordination finding; no case when all are information).
+        Returns the cases that were created or updated (each once, in order of first
+        touch).
 
         Raises
         ------
@@ -142,7 +162,7 @@ class CaseService:
                 batch = _Batch(self, session, station_id, t_ns, actor)
                 for group in by_emission.values():
                     case_id = batch.fold(group)
-                    if case_id not in touched:
+                    if case_id is not None and case_id not in touched:
                         touched.append(case_id)
                 session.flush()
                 loaded = {c.id: c for c in session.scalars(
@@ -233,7 +253,7 @@ class CaseService:
             raise ComplianceError("cần lý do / a reason (why) is required")
 
         def change(session: Session, case: Case, now: int) -> None:
-            check_transition(case.status, to_status, dismiss_reason)
+            check_transition(case.status, to_status, dismiss_reason, case.kind)
             before = case.status
             case.dismiss_reason = dismiss_reason
             case.status = to_status
@@ -345,12 +365,13 @@ class _Batch:
         for case_id, kind in rows:
             self._recent.setdefault(case_id, set()).add(kind)
 
-    def _match(self, first: Finding) -> Case | None:
+    def _match(self, first: Finding, kind: str) -> Case | None:
         folding = self._reference.tolerances.cases
         e = first.emission
         best: tuple[float, str, Case] | None = None
         for case in self._candidates:
-            if case.emitter_class != first.emitter_class or case.matched_id != first.licence_id:
+            if (case.emitter_class != first.emitter_class or case.matched_id != first.licence_id
+                    or (case.kind or "sanction") != kind):
                 continue
             reach = max(folding.fold_min_hz, folding.fold_bw_fraction * max(case.bw_hz,
                                                                             e.bw_99_hz))
@@ -359,21 +380,32 @@ class _Batch:
                 best = (offset, case.id, case)
         return best[2] if best else None
 
-    def fold(self, group: list[Finding]) -> str:
-        """Fold the findings of one emission; the id of the case they went to."""
-        first = group[0]
+    def fold(self, group: list[Finding]) -> str | None:
+        """Fold the findings of one emission; the id of the case they went to (``None``
+        when they are information only and open nothing)."""
+        matters = {f.matter for f in group}
+        if "coordination" in matters:
+            kind = "coordination"
+        elif "sanction" in matters:
+            kind = "sanction"
+        else:
+            return None
+        first = next(f for f in group if f.matter == kind)
         e = first.emission
         t_ns, station_id, actor, session = self._t_ns, self._station_id, self._actor, self._session
         now = self._clock()
-        severity = max((f.severity for f in group), key=lambda s: _SEVERITY_RANK[s])
-        case = self._match(first)
+        severity = max((f.severity for f in group if f.matter == kind),
+                       key=lambda s: _SEVERITY_RANK[s])
+        case = self._match(first, kind)
         if case is None:
             stamp = dt.datetime.fromtimestamp(t_ns / 1e9, tz=dt.UTC).strftime("%Y%m%d")
             licence_id = first.licence_id if first.emitter_class == "licensed" else None
             if licence_id is not None and session.get(LicenceRow, licence_id) is None:
                 licence_id = None  # checked against a file, not the DB registry
             case = Case(
-                id=f"C{stamp}-{uuid.uuid4().hex[:8].upper()}",
+                id=f"{'PH' if kind == 'coordination' else 'C'}{stamp}-"
+                   f"{uuid.uuid4().hex[:8].upper()}",
+                kind=kind,
                 status="new",
                 emitter_class=first.emitter_class,
                 f_hz=e.f_hz,
@@ -390,8 +422,8 @@ class _Batch:
             self._candidates.append(case)
             session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="created",
                                     to_status="new",
-                                    detail=f"{first.emitter_class} emission at {e.f_hz:.0f} Hz "
-                                    f"seen by {station_id}"))
+                                    detail=f"{kind}: {first.emitter_class} emission at "
+                                    f"{e.f_hz:.0f} Hz seen by {station_id}"))
         else:
             case.first_seen_ns = min(case.first_seen_ns, t_ns)
             case.last_seen_ns = max(case.last_seen_ns, t_ns)
@@ -410,6 +442,11 @@ class _Batch:
                 bw_hz=f.emission.bw_99_hz, measured=f.measured, permitted=f.permitted,
                 unit=f.unit, severity=f.severity, legal_basis=f.legal_basis,
                 licence_id=f.licence_id, detail=f.detail,
+                instrument=f.citation.instrument if f.citation else None,
+                article=f.citation.article if f.citation else None,
+                clause=f.citation.clause if f.citation else None,
+                point=f.citation.point if f.citation else None,
+                matter=f.matter, adjacent_licence=f.adjacent_licence,
             ))
             stored.append(f.kind)
         if stored:

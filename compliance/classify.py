@@ -5,19 +5,20 @@ band; anything else is ``unknown``.
 
 Matching (what must hold up in practice)
 ----------------------------------------
-- A licence (or foreign station) is a *candidate* when the emission's centre lies
-  within ``match_window_factor`` x its necessary bandwidth of the assigned frequency,
-  or within the service's ``match_window_min_hz`` where that is wider (commune
-  loudspeaker stations, often mis-tuned: 500 kHz; ``tolerances.yaml``), so an
-  off-frequency transmitter is still recognised as that licensee (and gets
-  ``frequency_out_of_tolerance``) rather than as unlicensed.
+- A licence (or foreign station) is a *candidate* only when it explains the emission
+  (:func:`compliance.registry.explains`): the emission overlaps the licensed channel
+  and its centre is within the match window (default max(3 x tolerance, 1/4 raster);
+  commune loudspeaker stations, often mis-tuned, a fixed 500 kHz; ``tolerances.yaml``).
+  A licensee slightly off frequency is still that licensee (and gets
+  ``frequency_out_of_tolerance``); anything further is unlicensed, with the nearest
+  licence kept as ``adjacent`` for the inspector.
 - Several candidates (frequency reuse, neighbouring channels, a domestic licence and a
   foreign station on the same channel): first those whose assigned frequency is within
   tolerance of the measurement, then the nearest to the monitoring site (haversine;
   the site is the receiving station), then our own licence before a foreign station,
   then the one in force on the day, then the closest in frequency.
-- An emission straddling two channels is matched to the nearer licence by the same
-  order and then fails its tolerance; ``off_channel_raster`` names both channels.
+- An emission straddling two channels is explained by neither licence: it is
+  unlicensed, ``adjacent`` names the nearer, ``off_channel_raster`` both channels.
 - Nothing here depends on the emission being continuous: an intermittent emitter is
   matched each time it is seen; the cases fold the sightings into one.
 """
@@ -31,7 +32,7 @@ from typing import Literal
 from compliance.propagation import haversine_km
 from compliance.records import ForeignStation, Licence
 from compliance.reference import ExemptBand, ReferenceData
-from compliance.registry import Registry
+from compliance.registry import Registry, adjacent, explains
 from dsp.types import Emission, GeoPosition
 
 __all__ = [
@@ -55,6 +56,13 @@ class Classification:
     foreign: ForeignStation | None = None
     exempt_band: ExemptBand | None = None
     distance_km: float | None = None
+    #: For an emission no licence explains: the nearest licence in frequency, if any.
+    adjacent: Licence | None = None
+
+    @property
+    def adjacent_licence_id(self) -> str | None:
+        """The id of :attr:`adjacent` (``None`` when there is none)."""
+        return self.adjacent.licence_id if self.adjacent is not None else None
 
     @property
     def licence_id(self) -> str | None:
@@ -148,8 +156,9 @@ def classify(
     factor = reference.tolerances.measurement.match_window_factor
     slack = frequency_uncertainty_hz(emission, reference)
     floors = reference.tolerances.measurement.match_window_min_hz
-    near = [*registry.licences_near(emission.f_hz, factor, slack, floors),
-            *registry.foreign_near(emission.f_hz, factor, slack, floors)]
+    neighbours = [*registry.licences_near(emission.f_hz, factor, slack, floors),
+                  *registry.foreign_near(emission.f_hz, factor, slack, floors)]
+    near = [n for n in neighbours if explains(n[2], emission, reference, slack)]
     ranked = _candidates(emission, near, reference, site, day)
     if ranked:
         station, distance = ranked[0]
@@ -159,4 +168,5 @@ def classify(
     band = _exempt_band(emission, reference)
     if band is not None:
         return Classification(emission, "exempt", exempt_band=band)
-    return Classification(emission, "unknown")
+    return Classification(emission, "unknown",
+                          adjacent=adjacent(emission, [n[2] for n in neighbours]))

@@ -101,7 +101,8 @@ class EmissionDesignator:
 
 def _bandwidth_error(code: str, why: str, source: str | None) -> InputFormatError:
     return InputFormatError(
-        f"mã độ rộng băng '{code}' không hợp lệ / invalid bandwidth code '{code}': {why}",
+        f"mã độ rộng băng tần cần thiết '{code}' không hợp lệ / invalid necessary-bandwidth "
+        f"code '{code}': {why}",
         source=source,
         field="emission",
     )
@@ -172,6 +173,8 @@ def format_bandwidth(bw_hz: float) -> str:
         # 3 significant figures; rounding may carry into the next unit (999.6 -> 1.00 k).
         exponent = scaled.adjusted()  # 0, 1 or 2
         rounded = scaled.quantize(Decimal(1).scaleb(exponent - 2), rounding=ROUND_HALF_UP)
+        if rounded.adjusted() > exponent:  # 99.95 -> 100.0: keep 3 figures (100)
+            rounded = rounded.quantize(Decimal(1).scaleb(rounded.adjusted() - 2))
         if rounded >= 1000 and letter != "G":
             value = rounded * _UNITS[letter]
             continue
@@ -209,17 +212,18 @@ def parse_designator(text: str, *, source: str | None = None) -> EmissionDesigna
         )
     value = _parse_bandwidth_decimal(raw[:4], source)
     symbols = raw[4:]
+    # RR Appendix 1 names of the five symbols, in the words of the Vietnamese licence.
     checks = [
-        ("1st (modulation)", MODULATION_SYMBOLS),
-        ("2nd (signal)", SIGNAL_SYMBOLS),
-        ("3rd (information)", INFORMATION_SYMBOLS),
-        ("4th (details)", DETAIL_SYMBOLS),
-        ("5th (multiplexing)", MULTIPLEX_SYMBOLS),
+        ("ký hiệu thứ nhất (kiểu điều chế)", "1st (modulation)", MODULATION_SYMBOLS),
+        ("ký hiệu thứ hai (tính chất tín hiệu)", "2nd (signal)", SIGNAL_SYMBOLS),
+        ("ký hiệu thứ ba (loại thông tin)", "3rd (information)", INFORMATION_SYMBOLS),
+        ("ký hiệu thứ tư (chi tiết tín hiệu)", "4th (details)", DETAIL_SYMBOLS),
+        ("ký hiệu thứ năm (phương thức ghép kênh)", "5th (multiplexing)", MULTIPLEX_SYMBOLS),
     ]
-    for symbol, (name, allowed) in zip(symbols, checks, strict=False):
+    for symbol, (name_vi, name, allowed) in zip(symbols, checks, strict=False):
         if symbol not in allowed:
             raise InputFormatError(
-                f"ký hiệu phát xạ '{text}': ký hiệu thứ {name} '{symbol}' không hợp lệ / "
+                f"ký hiệu phát xạ '{text}': {name_vi} '{symbol}' không hợp lệ / "
                 f"emission designator '{text}': {name} symbol '{symbol}' is not one of "
                 f"{allowed}",
                 source=source,

@@ -2,7 +2,8 @@
 evidence and append-only history.
 
 The schema is created by the Alembic revision ``0002_compliance``
-(``storage/migrations/versions``), which also installs the database-side guards:
+(``storage/migrations/versions``; ``0004_legal_coordination`` adds the case kind and
+the findings' citation columns), which also installs the database-side guards:
 CHECK constraints on every enumerated column and triggers that refuse illegal case
 transitions and any UPDATE/DELETE of ``case_history``. The same guards are enforced
 here in code (``@validates`` and mapper events) so a mistake fails early with a
@@ -29,9 +30,10 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from compliance.lifecycle import (
-    CASE_STATUSES,
+    CASE_KINDS,
     DISMISS_REASONS,
     EMITTER_CLASSES,
+    STATUSES_BY_KIND,
     check_transition,
 )
 from compliance.reference import FINDING_KINDS
@@ -47,9 +49,13 @@ __all__ = [
     "FindingRow",
     "Evidence",
     "EVIDENCE_KINDS",
+    "FINDING_MATTERS",
     "HISTORY_ACTIONS",
 ]
 
+#: What a finding opens (compliance.rules): a violation case, a coordination matter, or
+#: nothing on its own.
+FINDING_MATTERS = ("sanction", "coordination", "information")
 EVIDENCE_KINDS = ("spectrum", "sigmf", "field_measurement", "photo")
 HISTORY_ACTIONS = (
     "created",
@@ -117,7 +123,12 @@ class Case(Base):
 
     __tablename__ = "cases"
     __table_args__ = (
-        CheckConstraint(_in("status", CASE_STATUSES), name="status"),
+        CheckConstraint(_in("kind", CASE_KINDS), name="kind"),
+        CheckConstraint(
+            " OR ".join(f"(kind = '{k}' AND {_in('status', v)})"
+                        for k, v in STATUSES_BY_KIND.items()),
+            name="status",
+        ),
         CheckConstraint(_in("emitter_class", EMITTER_CLASSES), name="emitter_class"),
         CheckConstraint(
             f"(status = 'dismissed' AND dismiss_reason IS NOT NULL AND "
@@ -128,6 +139,10 @@ class Case(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    #: sanction (a violation case) or coordination (a matter about a foreign station,
+    #: reported to the frequency authority); see compliance/lifecycle.py.
+    kind: Mapped[str] = mapped_column(String(16), default="sanction",
+                                      server_default="sanction")
     status: Mapped[str] = mapped_column(String(24), index=True)
     dismiss_reason: Mapped[str | None] = mapped_column(String(32))
     emitter_class: Mapped[str] = mapped_column(String(16))
@@ -169,7 +184,8 @@ class Case(Base):
         if value != current:
             # The reason is checked by CaseService.transition and the CHECK constraint;
             # here only the order of statuses.
-            check_transition(current, value, "known" if value == "dismissed" else None)
+            check_transition(current, value, "known" if value == "dismissed" else None,
+                             self.kind or "sanction")
         return value
 
     @property
@@ -190,6 +206,7 @@ class FindingRow(Base):
     __table_args__ = (
         CheckConstraint(_in("kind", FINDING_KINDS), name="kind"),
         CheckConstraint(_in("severity", ("low", "medium", "high")), name="severity"),
+        CheckConstraint(f"matter IS NULL OR {_in('matter', FINDING_MATTERS)}", name="matter"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -206,6 +223,16 @@ class FindingRow(Base):
     legal_basis: Mapped[str] = mapped_column(Text)
     licence_id: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str] = mapped_column(Text, default="")
+    # The citation as made when the finding was recorded (never recomputed from the
+    # catalogue; NULL on findings recorded before 0004_legal_coordination).
+    instrument: Mapped[str | None] = mapped_column(String(32))
+    article: Mapped[str | None] = mapped_column(String(32))
+    clause: Mapped[str | None] = mapped_column(String(32))
+    point: Mapped[str | None] = mapped_column(String(32))
+    #: sanction | coordination | information (see compliance.rules).
+    matter: Mapped[str | None] = mapped_column(String(16))
+    #: For an unlicensed emission: the nearest licence, for the inspector.
+    adjacent_licence: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship(back_populates="findings")
 

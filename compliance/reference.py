@@ -34,6 +34,9 @@ __all__ = [
     "CoordinationTrigger",
     "Coordination",
     "LegalBasis",
+    "Amendment",
+    "Instrument",
+    "Citation",
     "LegalCatalogue",
     "ReferenceData",
     "load_reference_data",
@@ -187,8 +190,15 @@ class MeasurementMargins(_Model):
     receiver_uncertainty_ppm: float = Field(ge=0)
     bandwidth_margin_fraction: float = Field(ge=0)
     power_margin_db: float = Field(ge=0)
+    #: Neighbours searched for ``adjacent_licence``: licences within this many of their
+    #: necessary bandwidths (or the service's fixed window) of the emission.
     match_window_factor: float = Field(gt=0)
+    #: Per service, a fixed match window (Hz) replacing the default rule (registry.py).
     match_window_min_hz: dict[str, float] = Field(default_factory=dict)
+    #: Default match window: max(this x the frequency tolerance, ...
+    match_tolerance_factor: float = Field(default=3.0, gt=0)
+    #: ... this x the channel raster of the service's plan) (issue 10 §2).
+    match_raster_fraction: float = Field(default=0.25, ge=0)
 
     @model_validator(mode="after")
     def _services_known(self) -> MeasurementMargins:
@@ -249,32 +259,184 @@ class Coordination(_Model):
 
 
 class LegalBasis(_Model):
-    article: str
+    """The legal basis of one finding kind under one instrument.
+
+    ``offence`` is false for kinds that are no administrative offence (off the channel
+    raster: information for the inspector; a foreign station: a coordination matter).
+    """
+
+    article: str | None = None
+    clause: str | None = None
+    point: str | None = None
     severity: Literal["low", "medium", "high"]
     text_vi: str
     text_en: str
+    offence: bool = True
     unsure: bool = False
+    source: str = ""
     note: str = ""
 
+    @model_validator(mode="after")
+    def _offence_has_article(self) -> LegalBasis:
+        if self.offence and not self.article:
+            raise ValueError("an offence needs its article")
+        if self.offence and not self.source.strip():
+            raise ValueError("an offence needs its source")
+        return self
 
-class LegalCatalogue(_Model):
-    decree: str
-    sources: tuple[str, ...]
+
+class Amendment(_Model):
+    id: str
+    date: dt.date | None = None
+    unsure: bool = False
+    source: str
+
+
+class Instrument(_Model):
+    """One legal instrument (a sanctions decree, or the coordination framework) with the
+    dates it is in force (``effective_to`` inclusive; ``None``: still in force)."""
+
+    id: str
+    kind: Literal["sanction", "coordination"]
+    title_vi: str
+    title_en: str
+    short: str
+    effective_from: dt.date
+    effective_to: dt.date | None = None
+    unsure: bool = False
+    amendments: tuple[Amendment, ...] = ()
+    sources: tuple[str, ...] = Field(min_length=1)
     kinds: dict[str, LegalBasis]
 
     @model_validator(mode="after")
-    def _covers_kinds(self) -> LegalCatalogue:
-        missing = [k for k in FINDING_KINDS if k not in self.kinds]
-        extra = [k for k in self.kinds if k not in FINDING_KINDS]
-        if missing or extra:
-            raise ValueError(f"kinds must be exactly {FINDING_KINDS}; missing {missing}, "
-                             f"unknown {extra}")
+    def _dates_and_kinds(self) -> Instrument:
+        if self.effective_to is not None and self.effective_to < self.effective_from:
+            raise ValueError(f"{self.id}: effective_to is before effective_from")
+        unknown = [k for k in self.kinds if k not in FINDING_KINDS]
+        if unknown:
+            raise ValueError(f"{self.id}: unknown finding kinds {unknown}; one of "
+                             f"{', '.join(FINDING_KINDS)}")
         return self
 
-    def cite(self, kind: str) -> str:
-        """One line of legal basis for ``kind``: article, decree, and "(UNSURE)" if so."""
-        basis = self.kinds[kind]
-        return f"{basis.article}, {self.decree}" + (" (UNSURE)" if basis.unsure else "")
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` lies within the instrument's effective dates."""
+        return self.effective_from <= on and (self.effective_to is None
+                                              or on <= self.effective_to)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """The legal basis a finding cites, copied out of the catalogue when the finding is
+    made (so a later edit of the catalogue never changes it).
+
+    ``matter`` is what the finding can open: ``"sanction"`` (a violation case),
+    ``"coordination"`` (a coordination matter with the neighbouring administration) or
+    ``"information"`` (nothing on its own: a note for the inspector).
+    """
+
+    instrument: str
+    instrument_title: str
+    instrument_short: str
+    article: str | None
+    clause: str | None
+    point: str | None
+    severity: str
+    text_vi: str
+    text_en: str
+    matter: Literal["sanction", "coordination", "information"]
+    unsure: bool
+    #: The catalogue's note (an alternative article, how a clause is chosen).
+    note: str = ""
+    #: The measurement date lies outside every instrument of the catalogue covering
+    #: the kind (the nearest one in time is cited, UNSURE).
+    outside_dates: bool = False
+
+    @property
+    def reference_vi(self) -> str:
+        """"điểm a khoản 3 Điều 58" (the parts that are given), or "" when none."""
+        return " ".join(p for p in (self.point, self.clause, self.article) if p)
+
+    @property
+    def text(self) -> str:
+        """The one-line citation stored with the finding (``Finding.legal_basis``)."""
+        if self.matter == "information":
+            head = ("Thông tin cho thanh tra, tự nó không phải vi phạm / information for "
+                    "the inspector, not an offence by itself")
+            return f"{head}: {self.text_vi}"
+        where = f"{self.reference_vi} {self.instrument_title}".strip()
+        if self.matter == "coordination":
+            where = ("Vấn đề phối hợp tần số, không phải vi phạm hành chính / coordination "
+                     f"matter, not an administrative offence: {where}")
+        if self.outside_dates:
+            where += (" (ngày đo ngoài hiệu lực của văn bản / measured outside the "
+                      "instrument's effective dates)")
+        return where + (" (UNSURE)" if self.unsure else "")
+
+
+class LegalCatalogue(_Model):
+    """Several instruments with their effective dates; :meth:`citation` picks the one in
+    force on a date (the transitional rule is in ``legal_basis.yaml``)."""
+
+    instruments: tuple[Instrument, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _covers_kinds(self) -> LegalCatalogue:
+        covered = {k for inst in self.instruments for k in inst.kinds}
+        missing = [k for k in FINDING_KINDS if k not in covered]
+        if missing:
+            raise ValueError(f"no instrument covers the finding kinds {missing}")
+        for kind in FINDING_KINDS:
+            spans = sorted((i.effective_from, i.effective_to or dt.date.max, i.id)
+                           for i in self.instruments if kind in i.kinds)
+            for (_f1, t1, a), (f2, _t2, b) in zip(spans, spans[1:], strict=False):
+                if f2 <= t1:
+                    raise ValueError(f"{kind}: instruments {a} and {b} overlap in time")
+        return self
+
+    def instrument(self, instrument_id: str) -> Instrument:
+        """The instrument of that id (``KeyError`` if none)."""
+        for inst in self.instruments:
+            if inst.id == instrument_id:
+                return inst
+        raise KeyError(instrument_id)
+
+    def instrument_for(self, kind: str, on: dt.date) -> tuple[Instrument, bool]:
+        """The instrument covering ``kind`` in force on ``on``, and whether it really is
+        in force then (``False``: the date falls outside every instrument of the
+        catalogue and the nearest one in time is returned)."""
+        covering = [i for i in self.instruments if kind in i.kinds]
+        for inst in covering:
+            if inst.in_force(on):
+                return inst, True
+
+        def gap_days(inst: Instrument) -> int:
+            if on < inst.effective_from:
+                return (inst.effective_from - on).days
+            return (on - (inst.effective_to or on)).days
+
+        return min(covering, key=gap_days), False
+
+    def citation(self, kind: str, on: dt.date) -> Citation:
+        """The citation of ``kind`` for an offence (still) going on on ``on``."""
+        inst, in_force = self.instrument_for(kind, on)
+        basis = inst.kinds[kind]
+        if inst.kind == "coordination":
+            matter = "coordination"
+        else:
+            matter = "sanction" if basis.offence else "information"
+        return Citation(
+            instrument=inst.id, instrument_title=inst.title_vi, instrument_short=inst.short,
+            article=basis.article,
+            clause=basis.clause, point=basis.point, severity=basis.severity,
+            text_vi=basis.text_vi, text_en=basis.text_en, matter=matter,  # type: ignore[arg-type]
+            unsure=basis.unsure or inst.unsure or not in_force, note=basis.note,
+            outside_dates=not in_force,
+        )
+
+    def basis(self, kind: str, on: dt.date) -> LegalBasis:
+        """The catalogue entry of ``kind`` under the instrument in force on ``on``."""
+        inst, _ = self.instrument_for(kind, on)
+        return inst.kinds[kind]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,5 +1,28 @@
 """The registry the rules match against: licences and foreign stations, from files or
-from the relational database.
+from the relational database, and the rule of which licence explains an emission.
+
+Which licence explains an emission (issue 10 §2)
+------------------------------------------------
+A licence (or foreign station) explains an emission only when both hold:
+
+1. the emission overlaps the licensed channel, assigned frequency +- half the
+   necessary bandwidth of the licence's designator; and
+2. the emission's centre is within the match window of the assigned frequency (plus
+   the measurement's own frequency uncertainty). The window is, by default, the larger
+   of ``match_tolerance_factor`` (3) x the service's frequency tolerance and
+   ``match_raster_fraction`` (1/4) x the channel raster of the service's plan at that
+   frequency (``tolerances.yaml``).
+
+So a pirate 100 kHz above a stereo FM licence (window 25 kHz), a wireless microphone
+just below a DVB-T2 channel (window 2 MHz, no overlap) or an emission one 12.5 kHz
+land-mobile channel away (window 6.5 kHz at 433 MHz) is *not* that licensee off
+frequency: it is unlicensed, and the finding names the nearest licence as
+``adjacent_licence`` for the inspector (:func:`adjacent`).
+
+A service listed in ``match_window_min_hz`` (commune loudspeaker stations, whose
+transmitters are known to stray within the band reserved for them) uses that fixed
+window instead, and condition 1 is waived: such an emission is taken as the licensee
+off frequency, to be confirmed in the field.
 """
 
 from __future__ import annotations
@@ -15,6 +38,8 @@ from sqlalchemy.orm import Session
 from compliance.importers import read_foreign_stations, read_licences
 from compliance.models import ForeignStationRow, LicenceRow
 from compliance.records import FOREIGN_COLUMNS, LICENCE_COLUMNS, ForeignStation, Licence
+from compliance.reference import ReferenceData
+from dsp.types import Emission
 
 __all__ = [
     "Registry",
@@ -23,6 +48,9 @@ __all__ = [
     "save_foreign_stations",
     "load_foreign_stations",
     "load_registry",
+    "match_window_hz",
+    "explains",
+    "adjacent",
 ]
 
 
@@ -92,6 +120,64 @@ class Registry:
             licences=tuple(read_licences(licences)) if licences else (),
             foreign=tuple(read_foreign_stations(foreign)) if foreign else (),
         )
+
+
+def _raster_hz(station: Licence | ForeignStation, reference: ReferenceData) -> float | None:
+    """The channel raster of the plan of the station's service at its frequency."""
+    for plan in reference.plans_at(station.f_hz):
+        if plan.service == station.service and plan.raster_hz is not None:
+            return plan.raster_hz
+    return None
+
+
+def match_window_hz(station: Licence | ForeignStation, reference: ReferenceData) -> float:
+    """How far (Hz) from the assigned frequency an emission's centre may be for the
+    station to explain it: max(factor x tolerance, fraction x raster), or the service's
+    fixed ``match_window_min_hz`` where one is configured."""
+    m = reference.tolerances.measurement
+    fixed = m.match_window_min_hz.get(station.service)
+    if fixed is not None:
+        return fixed
+    tolerance = reference.tolerances.tolerance_hz(station.service, station.f_hz)
+    raster = _raster_hz(station, reference)
+    return max(m.match_tolerance_factor * tolerance,
+               m.match_raster_fraction * raster if raster is not None else 0.0)
+
+
+def explains(station: Licence | ForeignStation, emission: Emission, reference: ReferenceData,
+             slack_hz: float = 0.0) -> bool:
+    """True when ``station`` explains ``emission`` (see the module notes).
+
+    Parameters
+    ----------
+    station:
+        A licence or a foreign station (assigned ``f_hz``, designator's necessary
+        bandwidth).
+    emission:
+        The measured emission (``f_hz``, ``f_low_hz``..``f_high_hz``, Hz).
+    reference:
+        Tolerances, match-window settings and channel plans.
+    slack_hz:
+        The measurement's own frequency uncertainty, Hz, added to the window and to the
+        channel edges.
+    """
+    offset_hz = abs(emission.f_hz - station.f_hz)
+    if offset_hz > match_window_hz(station, reference) + slack_hz:
+        return False
+    if station.service in reference.tolerances.measurement.match_window_min_hz:
+        return True
+    half_hz = station.necessary_bw_hz / 2.0
+    return (emission.f_high_hz > station.f_hz - half_hz - slack_hz
+            and emission.f_low_hz < station.f_hz + half_hz + slack_hz)
+
+
+def adjacent(emission: Emission, near: Sequence[Licence | ForeignStation]) -> Licence | None:
+    """The licence nearest ``emission`` in frequency among ``near`` (the neighbours the
+    registry found), for ``adjacent_licence``; ``None`` when there is none."""
+    licences = [s for s in near if isinstance(s, Licence)]
+    if not licences:
+        return None
+    return min(licences, key=lambda s: (abs(emission.f_hz - s.f_hz), s.licence_id))
 
 
 def _save(session: Session, row_type: type, records: Sequence, columns: Sequence[str],

@@ -4,8 +4,10 @@
 kind                        applies to            fires when
 =========================== ===================== ===================================
 unlicensed_emission         unknown               always (no licence, foreign station
-                                                  or exempt band explains it)
-off_channel_raster          unknown               the centre is further from the
+                                                  or exempt band explains it);
+                                                  ``adjacent_licence`` names the
+                                                  nearest licence
+off_channel_raster          unknown (information  the centre is further from the
                                                   nearest channel centre of a plan
                                                   with a raster than the service's
                                                   tolerance + measurement uncertainty
@@ -28,6 +30,20 @@ exempt_limit_exceeded       exempt                99 % bandwidth > the band's ch
 
 Margins, tolerances and triggers come from the editable reference data
 (``compliance/data/*.yaml``); nothing here is a silent constant.
+
+Legal basis
+-----------
+Each finding carries a :class:`~compliance.reference.Citation` (instrument, article,
+clause, point) copied from the catalogue of the instrument in force on the Vietnamese
+calendar date (UTC+7) of the emission's *last* sighting: an offence still going on at
+the change of instrument falls under the new one (``legal_basis.yaml``). The citation
+is a copy: a later edit of the catalogue never changes a finding already made.
+
+Its ``matter`` says what the finding opens: a violation case (``sanction``), a
+coordination matter with the neighbouring administration (``coordination``: a foreign
+station over a coordination trigger is no domestic offence), or nothing on its own
+(``information``: ``off_channel_raster``, a note for the inspector beside
+``unlicensed_emission``).
 """
 
 from __future__ import annotations
@@ -44,11 +60,14 @@ from compliance.classify import (
     frequency_uncertainty_hz,
 )
 from compliance.propagation import free_space_field_dbuv_m, haversine_km
-from compliance.reference import ReferenceData
+from compliance.reference import Citation, ReferenceData
 from compliance.registry import Registry
 from dsp.types import Emission, GeoPosition
 
-__all__ = ["Finding", "findings_for", "evaluate"]
+__all__ = ["Finding", "findings_for", "evaluate", "legal_date", "VIETNAM_TZ"]
+
+#: Vietnam's civil time (UTC+7, no daylight saving): the dates of the legal texts.
+VIETNAM_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +90,15 @@ class Finding:
     legal_basis: str
     station_id: str
     detail: str = ""
+    #: The legal basis as cited when the finding was made (``legal_basis`` is its text).
+    citation: Citation | None = None
+    #: For an unlicensed emission: the nearest licence in frequency, for the inspector.
+    adjacent_licence: str | None = None
+
+    @property
+    def matter(self) -> str:
+        """``"sanction"``, ``"coordination"`` or ``"information"`` (see the module notes)."""
+        return self.citation.matter if self.citation is not None else "sanction"
 
     @property
     def f_hz(self) -> float:
@@ -83,6 +111,13 @@ class Finding:
         return self.emission.t_first_ns
 
 
+def legal_date(emission: Emission) -> dt.date:
+    """The date, in Vietnam (UTC+7), of the emission's last sighting: the date that
+    chooses the instrument (an offence still going on then falls under the instrument
+    in force then)."""
+    return dt.datetime.fromtimestamp(emission.t_last_ns / 1e9, tz=VIETNAM_TZ).date()
+
+
 def _finding(
     kind: str,
     c: Classification,
@@ -92,7 +127,9 @@ def _finding(
     permitted: float | None,
     unit: str,
     detail: str = "",
+    adjacent_licence: str | None = None,
 ) -> Finding:
+    citation = reference.legal.citation(kind, legal_date(c.emission))
     return Finding(
         kind=kind,
         emission=c.emission,
@@ -101,10 +138,12 @@ def _finding(
         measured=measured,
         permitted=permitted,
         unit=unit,
-        severity=reference.legal.kinds[kind].severity,
-        legal_basis=reference.legal.cite(kind),
+        severity=citation.severity,
+        legal_basis=citation.text,
         station_id=c.emission.station_id,
         detail=detail,
+        citation=citation,
+        adjacent_licence=adjacent_licence,
     )
 
 
@@ -190,8 +229,14 @@ def _unknown(c: Classification, reference: ReferenceData) -> list[Finding]:
     e = c.emission
     measured, unit = (e.e_dbuv_m, "dBuV/m") if e.e_dbuv_m is not None else (
         e.power_db, e.power_unit)
+    detail = f"{e.f_hz:.0f} Hz, {e.bw_99_hz:.0f} Hz wide"
+    near = c.adjacent
+    if near is not None:
+        detail += (f"; giấy phép gần nhất / nearest licence {near.licence_id} "
+                   f"({near.licensee}) at {near.f_hz:.0f} Hz, offset {e.f_hz - near.f_hz:+.0f} Hz"
+                   ": not explained by it")
     out = [_finding("unlicensed_emission", c, reference, measured=measured, permitted=None,
-                    unit=unit, detail=f"{e.f_hz:.0f} Hz, {e.bw_99_hz:.0f} Hz wide")]
+                    unit=unit, detail=detail, adjacent_licence=c.adjacent_licence_id)]
     uncertainty = frequency_uncertainty_hz(e, reference)
     for plan in reference.plans_at(e.f_hz):
         centre = plan.nearest_centre_hz(e.f_hz)

@@ -415,14 +415,6 @@ def _location_note(case) -> str:  # noqa: ANN001
     return notes[-1] if notes else ""  # the latest estimate (most points)
 
 
-_CLASS_VI = {
-    "licensed": "có phép / licensed",
-    "foreign": "nước ngoài / foreign",
-    "exempt": "miễn phép / exempt",
-    "unknown": "không rõ / unknown",
-}
-
-
 def _count_kinds(kinds: list[str]) -> str:
     counts: dict[str, int] = {}
     for k in kinds:
@@ -431,6 +423,8 @@ def _count_kinds(kinds: list[str]) -> str:
 
 
 def _print(console: Console, r: DemoResult) -> None:
+    from compliance.vocabulary import CASE_KIND_VI, CLASS_VI, FINDING_KIND_VI, STATUS_VI, vi
+
     t = Table(title="Trạm / Stations")
     for col in ("Mã / Id", "Tên / Name", "Loại / Kind", "Lô đã gửi / Batches", "Chờ / Queued"):
         t.add_column(col)
@@ -439,20 +433,21 @@ def _print(console: Console, r: DemoResult) -> None:
     console.print(t)
     t = Table(title="Phát xạ / Emissions")
     for col in ("Trạm / Station", "Tần số / Frequency (MHz)", "BW 99 % (kHz)",
-                "Loại / Class", "Giấy phép / Licence", "Lần / Seen"):
+                "Phân loại / Class", "Giấy phép / Licence", "Lần / Seen"):
         t.add_column(col)
     for e in r.emissions:
         t.add_row(e["station"], f"{e['f_hz'] / 1e6:.4f}", f"{e['bw_99_hz'] / 1e3:.1f}",
-                  _CLASS_VI.get(e["class"], e["class"]), e["licence_id"] or "-",
+                  vi(CLASS_VI, e["class"]), e["licence_id"] or "-",
                   str(e["count"]))
     console.print(t)
     t = Table(title="Vụ việc / Cases")
-    for col in ("Mã / Id", "Trạng thái / Status", "Loại / Class", "MHz", "Vi phạm / Findings",
-                "Trạm / Stations", "Chứng cứ / Evidence"):
+    for col in ("Mã / Id", "Loại vụ việc / Kind", "Trạng thái / Status", "Phân loại / Class",
+                "MHz", "Phát hiện / Findings", "Trạm / Stations", "Chứng cứ / Evidence"):
         t.add_column(col)
     for c in r.cases:
-        t.add_row(c["id"], c["status"], _CLASS_VI.get(c["class"], c["class"]),
-                  f"{c['f_hz'] / 1e6:.4f}", ", ".join(c["finding_kinds"]),
+        t.add_row(c["id"], vi(CASE_KIND_VI, c.get("kind")), vi(STATUS_VI, c["status"]),
+                  vi(CLASS_VI, c["class"]), f"{c['f_hz'] / 1e6:.4f}",
+                  ", ".join(vi(FINDING_KIND_VI, k) for k in c["finding_kinds"]),
                   ", ".join(c["stations"]), _count_kinds(c["evidence"]))
     console.print(t)
     for c in r.cases:

@@ -5,8 +5,12 @@
 with, per emission, ``"class"`` (``licensed|foreign|exempt|unknown``) and
 ``"licence_id"`` (the licence or foreign station matched, or null), plus a top-level
 ``"findings": [{"kind", "f_hz", "licence_id", "measured", "permitted", "legal_basis",
-"unit", "severity", "class", "detail"}]`` and, with ``--cases``, ``"cases"`` (the ids
-of the cases the findings went to). The other commands
+"unit", "severity", "class", "detail", "adjacent_licence", "matter", "citation":
+{"instrument", "article", "clause", "point", "unsure"}}]`` and, with ``--cases``,
+``"cases"`` (the ids of the cases and coordination matters the findings went to).
+Each emission also carries ``"adjacent_licence"`` (the nearest licence of an emission
+no licence explains). Tables show statuses, classes and finding kinds in Vietnamese;
+the JSON keeps the English codes. The other commands
 work on the relational database of the settings (``RFWATCH_DB_URL``, default a SQLite
 file in the home folder), bringing its schema up to date first.
 """
@@ -32,6 +36,7 @@ if TYPE_CHECKING:
 
     from compliance.cases import CaseService
     from compliance.reference import ReferenceData
+    from compliance.rules import Finding
 
 console = Console()
 
@@ -123,21 +128,8 @@ def check(
     for entry, c in zip(doc["emissions"], classifications, strict=True):
         entry["class"] = c.emitter_class
         entry["licence_id"] = c.licence_id
-    doc["findings"] = [
-        {
-            "kind": f.kind,
-            "f_hz": f.f_hz,
-            "licence_id": f.licence_id,
-            "measured": f.measured,
-            "permitted": f.permitted,
-            "legal_basis": f.legal_basis,
-            "unit": f.unit,
-            "severity": f.severity,
-            "class": f.emitter_class,
-            "detail": f.detail,
-        }
-        for f in findings
-    ]
+        entry["adjacent_licence"] = c.adjacent_licence_id
+    doc["findings"] = [_finding_json(f) for f in findings]
     case_ids: list[str] = []
     if record_cases:
         from compliance.cases import CaseService
@@ -149,29 +141,77 @@ def check(
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
-    table = Table(title=f"Phát xạ / emissions — {file.name}")
-    for col in ("f (MHz)", "BW 99% (kHz)", "công suất / power", "lớp / class",
+    console.print(_emissions_table(file.name, emissions, classifications))
+    console.print(_findings_table(findings) if findings
+                  else "Không có vi phạm / no findings")
+    for title in sorted({f.citation.instrument_title for f in findings if f.citation}):
+        console.print(f"Căn cứ pháp lý / legal basis: {title}", highlight=False)
+    if case_ids:
+        console.print(f"Vụ việc / cases: {', '.join(case_ids)}")
+
+
+def _finding_json(f: Finding) -> dict[str, object]:
+    c = f.citation
+    return {
+        "kind": f.kind,
+        "f_hz": f.f_hz,
+        "licence_id": f.licence_id,
+        "measured": f.measured,
+        "permitted": f.permitted,
+        "legal_basis": f.legal_basis,
+        "unit": f.unit,
+        "severity": f.severity,
+        "class": f.emitter_class,
+        "detail": f.detail,
+        "adjacent_licence": f.adjacent_licence,
+        "matter": f.matter,
+        "citation": None if c is None else {
+            "instrument": c.instrument, "article": c.article, "clause": c.clause,
+            "point": c.point, "unsure": c.unsure},
+    }
+
+
+def _emissions_table(name: str, emissions: list, classifications: list) -> Table:
+    from compliance.vocabulary import CLASS_VI, vi
+
+    table = Table(title=f"Phát xạ / emissions — {name}")
+    for col in ("f (MHz)", "BW 99% (kHz)", "công suất / power", "phân loại / class",
                 "giấy phép / licence"):
         table.add_column(col)
     for e, c in zip(emissions, classifications, strict=True):
+        licence = c.licence_id or (f"(gần / near {c.adjacent_licence_id})"
+                                   if c.adjacent_licence_id else "-")
         table.add_row(f"{e.f_hz / 1e6:.4f}", f"{e.bw_99_hz / 1e3:.1f}",
-                      f"{e.power_db:.1f} {e.power_unit}", c.emitter_class, c.licence_id or "-")
-    console.print(table)
-    ftable = Table(title="Phát hiện vi phạm / findings")
-    for col in ("loại / kind", "f (MHz)", "giấy phép / licence", "đo / measured",
-                "cho phép / permitted", "căn cứ / legal basis"):
-        ftable.add_column(col)
+                      f"{e.power_db:.1f} {e.power_unit}", vi(CLASS_VI, c.emitter_class),
+                      licence)
+    return table
+
+
+def _citation_cell(f: Finding) -> str:
+    c = f.citation
+    if c is None:
+        return f.legal_basis
+    if c.matter == "information":
+        return "không phải vi phạm / not an offence"
+    where = c.reference_vi or "-"
+    return f"{where} {c.instrument_short}" + (" (UNSURE)" if c.unsure else "")
+
+
+def _findings_table(findings: list[Finding]) -> Table:
+    from compliance.vocabulary import FINDING_KIND_VI, vi
+
+    table = Table(title="Phát hiện / findings")
+    for col in ("loại / kind", "f (MHz)", "giấy phép / licence",
+                "giấy phép gần nhất / adjacent licence", "giá trị đo / measured",
+                "mức cho phép / permitted", "căn cứ pháp lý / legal basis"):
+        table.add_column(col)
     for f in findings:
-        ftable.add_row(f.kind, f"{f.f_hz / 1e6:.4f}", f.licence_id or "-",
-                       "-" if f.measured is None else f"{f.measured:.1f} {f.unit}",
-                       "-" if f.permitted is None else f"{f.permitted:.1f} {f.unit}",
-                       reference.legal.kinds[f.kind].article
-                       + (" (UNSURE)" if reference.legal.kinds[f.kind].unsure else ""))
-    console.print(ftable if findings else "Không có vi phạm / no findings")
-    if findings:
-        console.print(f"Căn cứ / legal basis: {reference.legal.decree}", highlight=False)
-    if case_ids:
-        console.print(f"Vụ việc / cases: {', '.join(case_ids)}")
+        table.add_row(vi(FINDING_KIND_VI, f.kind), f"{f.f_hz / 1e6:.4f}", f.licence_id or "-",
+                      f.adjacent_licence or "-",
+                      "-" if f.measured is None else f"{f.measured:.1f} {f.unit}",
+                      "-" if f.permitted is None else f"{f.permitted:.1f} {f.unit}",
+                      _citation_cell(f))
+    return table
 
 
 # -- licences and foreign stations --------------------------------------------------
@@ -281,16 +321,32 @@ def cases_list(
     if as_json:
         typer.echo(json.dumps([case_summary(c) for c in cases], ensure_ascii=False))
         return
+    console.print(_cases_table(cases))
+
+
+def _status_vi(status: str, dismiss_reason: str | None) -> str:
+    from compliance.vocabulary import DISMISS_REASON_VI, STATUS_VI, vi
+
+    text = vi(STATUS_VI, status)
+    return text + (f" ({vi(DISMISS_REASON_VI, dismiss_reason)})" if dismiss_reason else "")
+
+
+def _cases_table(cases: list) -> Table:
+    from compliance.cases import case_summary
+    from compliance.vocabulary import CASE_KIND_VI, CLASS_VI, FINDING_KIND_VI, vi
+
     table = Table(title="Vụ việc / cases")
-    for col in ("id", "trạng thái / status", "f (MHz)", "lớp / class", "loại / kinds",
-                "trạm / stations", "người xử lý / assignee", "lần cuối / last seen"):
+    for col in ("id", "loại vụ việc / kind", "trạng thái / status", "f (MHz)",
+                "phân loại / class", "phát hiện / findings", "trạm / stations",
+                "người xử lý / assignee", "lần cuối / last seen"):
         table.add_column(col)
     for c in cases:
         s = case_summary(c)
-        table.add_row(c.id, c.status + (f" ({c.dismiss_reason})" if c.dismiss_reason else ""),
-                      f"{c.f_hz / 1e6:.4f}", c.emitter_class, ", ".join(c.finding_kinds),
+        table.add_row(c.id, vi(CASE_KIND_VI, c.kind), _status_vi(c.status, c.dismiss_reason),
+                      f"{c.f_hz / 1e6:.4f}", vi(CLASS_VI, c.emitter_class),
+                      ", ".join(vi(FINDING_KIND_VI, k) for k in c.finding_kinds),
                       ", ".join(c.stations), c.assignee or "-", str(s["last_seen"]))
-    console.print(table)
+    return table
 
 
 @cases_app.command("show")
@@ -306,7 +362,9 @@ def cases_show(
     doc["findings"] = [
         {"kind": f.kind, "station": f.station_id, "t": ns_to_iso(f.t_ns), "f_hz": f.f_hz,
          "measured": f.measured, "permitted": f.permitted, "unit": f.unit,
-         "legal_basis": f.legal_basis, "licence_id": f.licence_id, "detail": f.detail}
+         "legal_basis": f.legal_basis, "licence_id": f.licence_id, "detail": f.detail,
+         "instrument": f.instrument, "article": f.article, "clause": f.clause,
+         "point": f.point, "matter": f.matter, "adjacent_licence": f.adjacent_licence}
         for f in case.findings
     ]
     doc["evidence"] = [
@@ -322,18 +380,65 @@ def cases_show(
     if as_json:
         typer.echo(json.dumps(doc, ensure_ascii=False))
         return
-    for key in ("id", "status", "dismiss_reason", "class", "f_hz", "bw_hz", "licence_id",
-                "foreign_id", "severity", "assignee", "first_seen", "last_seen", "stations"):
-        console.print(f"[bold]{key}[/]: {doc[key]}")
-    for title, rows in (("Phát hiện / findings", doc["findings"]),
-                        ("Chứng cứ / evidence", doc["evidence"]),
+    _print_case(doc)
+
+
+def _print_case(doc: dict) -> None:
+    from compliance.vocabulary import (
+        CASE_KIND_VI,
+        CLASS_VI,
+        FINDING_KIND_VI,
+        MATTER_VI,
+        SEVERITY_VI,
+        STATUS_VI,
+        vi,
+    )
+
+    fields = (
+        ("mã / id", doc["id"]),
+        ("loại vụ việc / kind", vi(CASE_KIND_VI, doc["kind"])),
+        ("trạng thái / status", _status_vi(doc["status"], doc["dismiss_reason"])),
+        ("phân loại / class", vi(CLASS_VI, doc["class"])),
+        ("tần số / f (MHz)", f"{doc['f_hz'] / 1e6:.4f}"),
+        ("độ rộng băng / BW (kHz)", f"{doc['bw_hz'] / 1e3:.1f}"),
+        ("giấy phép / licence", doc["licence_id"] or "-"),
+        ("đài nước ngoài / foreign station", doc["foreign_id"] or "-"),
+        ("mức độ / severity", vi(SEVERITY_VI, doc["severity"])),
+        ("người xử lý / assignee", doc["assignee"] or "-"),
+        ("lần đầu / first seen", doc["first_seen"]),
+        ("lần cuối / last seen", doc["last_seen"]),
+        ("trạm / stations", ", ".join(doc["stations"])),
+    )
+    for label, value in fields:
+        console.print(f"[bold]{label}[/]: {value}", highlight=False)
+    table = Table(title="Phát hiện / findings")
+    for col in ("loại / kind", "trạm / station", "thời điểm / time (UTC)", "f (MHz)",
+                "giá trị đo / measured", "mức cho phép / permitted", "căn cứ pháp lý / legal basis",
+                "giấy phép gần nhất / adjacent licence", "chi tiết / detail"):
+        table.add_column(col)
+    for f in doc["findings"]:
+        unit = f["unit"]
+        basis = f["legal_basis"] if f["matter"] != "information" else (
+            f"{vi(MATTER_VI, 'information')}: {f['legal_basis']}")
+        table.add_row(vi(FINDING_KIND_VI, f["kind"]), f["station"], f["t"],
+                      f"{f['f_hz'] / 1e6:.4f}",
+                      "-" if f["measured"] is None else f"{f['measured']:.1f} {unit}",
+                      "-" if f["permitted"] is None else f"{f['permitted']:.1f} {unit}",
+                      basis, f["adjacent_licence"] or "-", f["detail"])
+    console.print(table)
+    for title, rows in (("Chứng cứ / evidence", doc["evidence"]),
                         ("Lịch sử / history", doc["history"])):
+        if not rows:
+            console.print(f"{title}: không có / none", highlight=False)
+            continue
         table = Table(title=title)
-        if rows:
-            for col in rows[0]:
-                table.add_column(col)
-            for row in rows:
-                table.add_row(*["" if v is None else str(v) for v in row.values()])
+        for col in rows[0]:
+            table.add_column(col)
+        for row in rows:
+            # Statuses in the history read in Vietnamese too.
+            table.add_row(*["" if v is None else
+                            (vi(STATUS_VI, v) if k in ("from", "to") else str(v))
+                            for k, v in row.items()])
         console.print(table)
 
 
@@ -353,8 +458,10 @@ def cases_assign(
 @cases_app.command("transition")
 def cases_transition(
     case_id: str = typer.Argument(..., help="Mã vụ việc / case id"),
-    to_status: str = typer.Argument(..., help="triaged | field_verification | enforcement | "
-                                    "closed | dismissed"),
+    to_status: str = typer.Argument(..., help="vụ việc vi phạm / sanction case: triaged | "
+                                    "field_verification | enforcement | closed | dismissed; "
+                                    "vấn đề phối hợp / coordination matter: triaged | "
+                                    "report_drafted | reported | closed | dismissed"),
     reason: str = typer.Option(..., "--reason", help="Lý do / why"),
     dismiss_reason: str | None = typer.Option(None, "--dismiss-reason", help="foreign_coordinated"
                                               " | known | false_alarm"),
@@ -363,7 +470,7 @@ def cases_transition(
     """Chuyển trạng thái vụ việc / move a case along its lifecycle."""
     case = _service().transition(case_id, to_status, actor=actor or _actor(), reason=reason,
                                  dismiss_reason=dismiss_reason)
-    console.print(f"{case.id}: {case.status}")
+    console.print(f"{case.id}: {_status_vi(case.status, case.dismiss_reason)} ({case.status})")
 
 
 @cases_app.command("evidence")

@@ -166,11 +166,16 @@ def test_table_output_and_operator_override(recordings, tmp_path):
     meta, _truth, position = recordings["site-a"]
     base = ["check", str(meta), "--licences", str(LICENCES), "--foreign", str(FOREIGN),
             "--site-lat", str(position.lat_deg), "--site-lon", str(position.lon_deg)]
-    table = rfwatch_in_process(base, {"RFWATCH_HOME": str(tmp_path), "COLUMNS": "200"})
+    table = rfwatch_in_process(base, {"RFWATCH_HOME": str(tmp_path), "COLUMNS": "400"})
     text = table.stdout
-    for needle in ("LM-002", "CN-001", "exempt", "unknown", "frequency_out_of_tolerance",
-                   "bandwidth_exceeded", "Nghị định 15/2020/NĐ-CP"):
+    # Classes and finding kinds in Vietnamese (the JSON keeps the English codes).
+    for needle in ("LM-002", "CN-001", "miễn giấy phép", "chưa xác định", "có giấy phép",
+                   "không đúng tần số quy định trong giấy phép",
+                   "vượt độ rộng băng tần cần thiết", "Nghị định 15/2020/NĐ-CP",
+                   "giá trị đo", "mức cho phép", "căn cứ pháp lý", "phân loại"):
         assert needle in text, needle
+    for code in ("frequency_out_of_tolerance", "bandwidth_exceeded", "unknown"):
+        assert code not in text, code
     # An operator widens the bandwidth margin in an override folder: the finding goes.
     from importlib import resources
 
@@ -193,7 +198,7 @@ def test_real_rtl_power_survey_against_a_licence(real_data, tmp_path):
               "antenna_height_m,valid_from,valid_to,status")
     registry = tmp_path / "nhk.csv"
     registry.write_text(header + "\nJP-NHK-881,NHK,NHK-FM Osaka,fm_broadcast,88100000,"
-                        "180KF8EHF,10000,34.68,135.52,,2000-01-01,,valid\n", encoding="utf-8")
+                        "256KF8EHF,10000,34.68,135.52,,2000-01-01,,valid\n", encoding="utf-8")
     out = rfwatch_in_process(["check", str(survey), "--licences", str(registry),
                               "--site-lat", "34.70", "--site-lon", "135.50", "--json"],
                              {"RFWATCH_HOME": str(tmp_path)})

@@ -63,12 +63,12 @@ def test_lower_case_and_spaces_are_normalised():
         ("1600F3E", "exactly one of the letters"),
         ("16KMF3E", "exactly one of the letters"),
         ("16X0F3E", "exactly one of the letters"),
-        ("H000F3E", "more than zero"),
-        ("16K0Z3E", "1st"),
-        ("16K0F5E", "2nd"),
-        ("16K0F3Z", "3rd"),
-        ("16K0F3EI", "4th"),
-        ("16K0F3EHZ", "5th"),
+        ("H000F3E", "mã độ rộng băng tần cần thiết.*more than zero"),
+        ("16K0Z3E", r"ký hiệu thứ nhất \(kiểu điều chế\).*1st"),
+        ("16K0F5E", "ký hiệu thứ hai.*2nd"),
+        ("16K0F3Z", "ký hiệu thứ ba.*3rd"),
+        ("16K0F3EI", "ký hiệu thứ tư.*4th"),
+        ("16K0F3EHZ", "ký hiệu thứ năm.*5th"),
     ],
 )
 def test_invalid_designators_name_the_fault(text, match):
@@ -83,6 +83,9 @@ def test_format_bandwidth_rounds_to_three_figures_half_up():
     assert format_bandwidth(999.6) == "1K00"
     assert format_bandwidth(25.3) == "25H3"
     assert format_bandwidth(1.25e6) == "1M25"
+    # Rounding that carries into a new digit keeps 3 figures (found by hypothesis).
+    assert format_bandwidth(99_950.0) == "100K" and format_bandwidth(99.95e9) == "100G"
+    assert format_bandwidth(9.995e3) == "10K0"
     with pytest.raises(ValueError, match="bw_hz"):
         format_bandwidth(0.0)
     with pytest.raises(ValueError, match="bw_hz"):

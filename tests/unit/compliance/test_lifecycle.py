@@ -51,8 +51,38 @@ def test_dismissal_needs_a_known_reason_and_only_dismissal_has_one():
 @pytest.mark.parametrize(
     "module",
     ["compliance.designator", "compliance.lifecycle", "compliance.services",
-     "compliance.propagation"],
+     "compliance.propagation", "compliance.vocabulary"],
 )
 def test_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
+
+
+COORDINATION_LEGAL = {
+    ("new", "triaged"),
+    ("triaged", "report_drafted"),
+    ("report_drafted", "reported"),
+    ("reported", "closed"),
+    ("new", "dismissed"),
+    ("triaged", "dismissed"),
+    ("report_drafted", "dismissed"),
+}
+
+
+@pytest.mark.parametrize(("a", "b"), list(itertools.product(CASE_STATUSES, repeat=2)))
+def test_the_coordination_lifecycle_ends_in_a_report(a, b):
+    reason = "foreign_coordinated" if b == "dismissed" else None
+    if (a, b) in COORDINATION_LEGAL:
+        check_transition(a, b, reason, kind="coordination")
+    else:
+        with pytest.raises(ComplianceError, match="illegal case transition"):
+            check_transition(a, b, reason, kind="coordination")
+
+
+def test_each_kind_has_its_own_statuses_and_unknown_kinds_are_refused():
+    from compliance.lifecycle import STATUSES_BY_KIND
+
+    assert "enforcement" not in STATUSES_BY_KIND["coordination"]
+    assert "reported" not in STATUSES_BY_KIND["sanction"]
+    with pytest.raises(ComplianceError, match="unknown case kind"):
+        check_transition("new", "triaged", kind="treaty")

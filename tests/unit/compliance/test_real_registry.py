@@ -55,7 +55,7 @@ def fcc_csv(real_data: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[
             "station_name": head["call"],
             "service": "fm_broadcast",
             "f_hz": float(head["f"]) * 1e6,
-            "emission": "180KF8EHF",
+            "emission": "256KF8EHF",  # stereo FM (RR Ap1: 2M + 2DK)
             "erp_w": max(powers) if powers else "",
             "lat": _deg(geo["latd"], geo["latm"], geo["lats"], geo["ns"]),
             "lon": _deg(geo["lond"], geo["lonm"], geo["lons"], geo["ew"]),

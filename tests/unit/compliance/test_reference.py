@@ -21,9 +21,14 @@ def test_packaged_data_loads_and_every_entry_cites_a_source(reference):
         assert plan.source.strip()
     for band in reference.exempt.bands:
         assert "08/2021" in band.source or "46/2016" in band.source
-    assert set(reference.legal.kinds) == set(FINDING_KINDS)
-    assert reference.legal.sources and "15/2020" in reference.legal.decree
-    assert "14/2022" in reference.legal.decree
+    covered = {k for inst in reference.legal.instruments for k in inst.kinds}
+    assert covered == set(FINDING_KINDS)
+    for inst in reference.legal.instruments:
+        assert inst.sources and all(s.strip() for s in inst.sources)
+        for kind, basis in inst.kinds.items():
+            assert basis.source.strip(), (inst.id, kind)
+    nd15 = reference.legal.instrument("nd15_2020")
+    assert "15/2020" in nd15.title_vi and "14/2022" in nd15.title_vi
 
 
 def test_what_domain_marks_unsure_is_marked_unsure(reference):
@@ -33,8 +38,15 @@ def test_what_domain_marks_unsure_is_marked_unsure(reference):
     assert all(t.unsure for t in reference.coordination.triggers)  # HCM values not retrieved
     personal = next(b for b in reference.exempt.bands if b.id == "personal_fm")
     assert personal.unsure and personal.max_erp_w == pytest.approx(20e-9)
-    for kind in ("frequency_out_of_tolerance", "power_exceeded"):
-        assert reference.legal.kinds[kind].unsure
+    for inst_id in ("nd15_2020", "nd174_2026"):
+        inst = reference.legal.instrument(inst_id)
+        for kind, basis in inst.kinds.items():
+            # Every article of a sanctions decree is UNSURE until checked in the gazette.
+            assert basis.unsure or not basis.offence, (inst_id, kind)
+    assert reference.legal.instrument("nd174_2026").unsure
+    [amend] = [a for a in reference.legal.instrument("nd15_2020").amendments
+               if a.id.startswith("211/2025")]
+    assert amend.unsure
 
 
 def test_known_facts_are_in_the_data(reference):
@@ -85,7 +97,8 @@ def test_invalid_override_names_the_file_and_field(tmp_path):
 def test_unknown_service_and_missing_kind_are_refused(tmp_path):
     folder = _copy_packaged(tmp_path)
     doc = yaml.safe_load((folder / "legal_basis.yaml").read_text(encoding="utf-8"))
-    del doc["kinds"]["power_exceeded"]
+    for inst in doc["instruments"]:
+        inst["kinds"].pop("power_exceeded", None)
     (folder / "legal_basis.yaml").write_text(yaml.safe_dump(doc), encoding="utf-8")
     with pytest.raises(ConfigError, match="legal_basis.yaml.*power_exceeded"):
         load_reference_data(folder)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from compliance.classify import classify, frequency_uncertainty_hz
 from compliance.propagation import free_space_field_dbuv_m, haversine_km
-from compliance.registry import Registry
+from compliance.registry import Registry, match_window_hz
 from compliance.rules import evaluate
 from dsp.types import GeoPosition
 
@@ -41,8 +41,10 @@ def test_unlicensed_fires_without_a_licence(reference):
     assert c.emitter_class == "unknown"
     assert kinds(findings) == ["unlicensed_emission"]
     f = findings[0]
-    assert f.licence_id is None and f.severity == reference.legal.kinds[f.kind].severity
-    assert reference.legal.kinds["unlicensed_emission"].article in f.legal_basis
+    basis = reference.legal.basis(f.kind, dt.date(2026, 3, 2))
+    assert f.licence_id is None and f.severity == basis.severity
+    assert basis.article in f.legal_basis and "15/2020" in f.legal_basis
+    assert f.adjacent_licence is None and f.matter == "sanction"
     assert f.station_id == "site-a" and f.f_hz == F_LM
 
 
@@ -104,11 +106,19 @@ def test_measurement_uncertainty_widens_the_tolerance(reference):
 @settings(max_examples=100, deadline=None)
 @given(offset=st.floats(-15_000, 15_000, allow_nan=False))
 def test_out_of_tolerance_iff_offset_beyond_permitted(reference, offset):
-    reg = Registry(licences=(make_licence("L1", F_LM),))
+    lic = make_licence("L1", F_LM)
+    reg = Registry(licences=(lic,))
     e = make_emission(F_LM + offset)
-    fired = "frequency_out_of_tolerance" in kinds(evaluate([e], reg, reference, site=SITE)[1])
+    classes, findings = evaluate([e], reg, reference, site=SITE)
+    fired = "frequency_out_of_tolerance" in kinds(findings)
     limit = _permitted_offset(reference)
-    if abs(abs(offset) - limit) > 1e-3:
+    window = match_window_hz(lic, reference) + frequency_uncertainty_hz(e, reference)
+    if abs(abs(offset) - window) > 1e-3 and abs(offset) > window:
+        # Beyond the match window the licensee is not blamed: unlicensed, adjacent L1.
+        assert classes[0].emitter_class == "unknown" and not fired
+        assert [f.adjacent_licence for f in findings if f.kind == "unlicensed_emission"] == [
+            "L1"]
+    elif abs(abs(offset) - limit) > 1e-3:
         assert fired == (abs(offset) > limit)
 
 
@@ -309,14 +319,30 @@ def test_a_valid_licence_beats_an_expired_one_at_the_same_place(reference):
     assert c.licence_id == "NEW" and findings == []
 
 
-def test_straddling_emission_between_two_licences_goes_to_the_nearest(reference):
+def test_emission_on_the_channel_between_two_licences_blames_neither(reference):
     a = make_licence("A", F_LM, lat=21.96, lon=106.69)
     b = make_licence("B", F_LM + 25_000.0, lat=21.50, lon=106.20)
     reg = Registry(licences=(a, b))
+    # On the 12.5 kHz channel between A's and B's: overlaps both licensed channels
+    # (16 kHz wide) but is a whole channel away from each.
     c, findings = run(make_emission(F_LM + 12_500.0, bw_hz=12_000.0), reg, reference)
-    assert c.licence_id == "A"
-    assert kinds(findings) == ["frequency_out_of_tolerance"]
-    assert findings[0].measured == pytest.approx(12_500.0)
+    assert c.emitter_class == "unknown" and c.licence_id is None
+    assert kinds(findings) == ["unlicensed_emission"]
+    assert findings[0].adjacent_licence == "A"  # equally near: the first id
+    assert "A" in findings[0].detail and "+12500 Hz" in findings[0].detail
+
+
+def test_straddling_emission_is_unlicensed_and_off_raster_is_information(reference):
+    a = make_licence("A", F_LM - 12_500.0)
+    c, findings = run(make_emission(F_LM + 6_250.0, bw_hz=10_000.0), Registry(licences=(a,)),
+                      reference)
+    assert c.emitter_class == "unknown"
+    assert kinds(findings) == ["off_channel_raster", "unlicensed_emission"]
+    off = next(f for f in findings if f.kind == "off_channel_raster")
+    assert off.matter == "information" and off.citation.article is None
+    assert "straddles" in off.detail and "không phải vi phạm" in off.legal_basis
+    unlicensed = next(f for f in findings if f.kind == "unlicensed_emission")
+    assert unlicensed.matter == "sanction" and unlicensed.adjacent_licence == "A"
 
 
 def test_emission_far_from_any_licence_is_not_attributed(reference):
@@ -348,7 +374,7 @@ def test_licence_validity_is_judged_on_the_emission_date(reference):
 
 def test_findings_are_finite_and_carry_the_emission(reference):
     reg = Registry(licences=(make_licence("L1", F_LM, status="revoked"),))
-    e = make_emission(F_LM + 10_000.0, bw_hz=30_000.0)
+    e = make_emission(F_LM + 5_000.0, bw_hz=30_000.0)
     _, findings = evaluate([e], reg, reference, site=SITE)
     assert kinds(findings) == ["bandwidth_exceeded", "frequency_out_of_tolerance",
                                "licence_not_valid"]
