@@ -26,9 +26,10 @@ import pytest
 pytestmark = pytest.mark.slow
 
 RFWATCH = Path(sys.executable).with_name("rfwatch")
-TOP_KEYS = {"source", "power_unit", "f_start_hz", "f_stop_hz", "rbw_hz", "emissions"}
+TOP_KEYS = {"source", "power_unit", "f_start_hz", "f_stop_hz", "rbw_hz", "emissions",
+            "overload", "rejected"}
 EMISSION_KEYS = {"f_hz", "bw_99_hz", "bw_26db_hz", "power", "peak_power", "snr_db",
-                 "t_first", "t_last"}
+                 "t_first", "t_last", "flags", "duty_cycle", "burst_power", "f_method"}
 
 
 def analyze(path: Path, *args: str) -> dict:
@@ -47,8 +48,11 @@ def check_shape(doc: dict, source: str) -> None:
     for key in ("f_start_hz", "f_stop_hz", "rbw_hz"):
         assert isinstance(doc[key], float)
     assert doc["f_start_hz"] < doc["f_stop_hz"]
+    assert doc["overload"] is None or 0.0 <= doc["overload"] <= 1.0
+    assert all(set(r) == {"f_hz", "reason"} for r in doc["rejected"])
     for e in doc["emissions"]:
         assert set(e) == EMISSION_KEYS
+        assert isinstance(e["flags"], list) and isinstance(e["f_method"], str)
         for key in ("f_hz", "bw_99_hz", "bw_26db_hz", "power", "peak_power"):
             assert isinstance(e[key], float), key
         assert e["snr_db"] is None or isinstance(e["snr_db"], float)
