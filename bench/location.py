@@ -25,7 +25,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from compliance.border import load_boundary  # noqa: E402
+from compliance.boundary import load_boundary  # noqa: E402
 from dsp.border import border_verdict  # noqa: E402
 from dsp.geo import distance_m  # noqa: E402
 from dsp.geolocation import locate  # noqa: E402

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -101,6 +102,9 @@ def case_summary(case: Case) -> dict[str, object]:
         # finding (an offence still going on when a new decree takes effect falls
         # under the new one); each finding keeps its own citation.
         "instrument": _latest_instrument(case),
+        # The emitter's estimated position with its 95 % region and the border verdict
+        # (compliance.location.location_json), or None.
+        "location": None if case.location_json is None else json.loads(case.location_json),
     }
 
 
@@ -171,6 +175,29 @@ class CaseService:
         except SQLAlchemyError as err:
             raise StorageError(f"không ghi được vụ việc / cannot record cases: {err}") from err
         return [loaded[case_id] for case_id in touched]
+
+    # -- location ----------------------------------------------------------------
+
+    def refresh_locations(self, settings: object | None = None) -> int:
+        """Locate every case whose emitter changed since its last location.
+
+        ``settings`` is a :class:`compliance.location.LocationSettings`. Returns how
+        many cases were (re)located. Each case is located from its own findings and
+        evidence (:mod:`compliance.location`), in one transaction.
+        """
+        from compliance.location import refresh_locations
+
+        try:
+            with self._sessions() as session:
+                stale = list(session.scalars(
+                    select(Case).where(or_(Case.location_ns.is_(None),
+                                           Case.location_ns < Case.updated_ns))
+                    .options(*_FULL)))
+                n = refresh_locations(session, stale, settings)  # type: ignore[arg-type]
+                session.commit()
+        except SQLAlchemyError as err:
+            raise StorageError(f"không ghi được vị trí / cannot store locations: {err}") from err
+        return n
 
     # -- reading -----------------------------------------------------------------
 

@@ -160,6 +160,12 @@ class Case(Base):
     last_seen_ns: Mapped[int] = mapped_column(BigInteger)
     created_ns: Mapped[int] = mapped_column(BigInteger)
     updated_ns: Mapped[int] = mapped_column(BigInteger)
+    #: The emitter's estimated location (compliance.location), JSON; NULL: none yet.
+    location_json: Mapped[str | None] = mapped_column(Text)
+    #: Why there is no location (e.g. "one site only").
+    location_note: Mapped[str | None] = mapped_column(Text)
+    #: When the location was computed (UTC ns).
+    location_ns: Mapped[int | None] = mapped_column(BigInteger)
 
     # Loaded on demand; CaseService.get/list_cases load them eagerly (selectinload) so
     # the cases they return stay readable after the session closes.

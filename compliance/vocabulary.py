@@ -16,6 +16,7 @@ __all__ = [
     "DISMISS_REASON_VI",
     "MATTER_VI",
     "SEVERITY_VI",
+    "VERDICT_VI",
     "vi",
 ]
 
@@ -79,3 +80,10 @@ def vi(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return "-"
     return table.get(code, code)
+
+#: Border verdicts of a located emitter (compliance.location).
+VERDICT_VI = {
+    "vietnam": "phía Việt Nam",
+    "foreign": "phía nước ngoài",
+    "undetermined": "chưa xác định",
+}

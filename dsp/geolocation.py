@@ -66,6 +66,7 @@ __all__ = [
     "PathLossPrior",
     "LevelObservation",
     "BearingObservation",
+    "PositionPrior",
     "LocationEstimate",
     "locate",
     "geometry_problem",
@@ -127,6 +128,16 @@ class BearingObservation:
     bearing_deg: float
     sigma_deg: float
     site_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PositionPrior:
+    """An earlier estimate of the emitter's position (a field kit's own drive-test fit),
+    taken as a circular Gaussian of standard deviation ``sigma_m`` per axis."""
+
+    position: GeoPosition
+    sigma_m: float
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -374,6 +385,7 @@ def locate(
     levels: Sequence[LevelObservation],
     bearings: Sequence[BearingObservation] = (),
     *,
+    priors: Sequence[PositionPrior] = (),
     terrain: str | PathLossPrior = "rural",
     search_margin_m: float = 30_000.0,
     grid_n: int = 121,
@@ -385,6 +397,8 @@ def locate(
     ----------
     levels, bearings:
         What every site and field-kit point measured of the same emission.
+    priors:
+        Earlier position estimates to combine (e.g. a field kit's drive-test fit).
     terrain:
         A key of :data:`TERRAIN_PRIORS` or a :class:`PathLossPrior`.
     search_margin_m:
@@ -414,13 +428,19 @@ def locate(
                                  "sigma_deg > 0")
     sites = {o.site_id or f"{o.position.lat_deg:.4f},{o.position.lon_deg:.4f}" for o in levels}
     sites |= {b.site_id or f"{b.position.lat_deg:.4f},{b.position.lon_deg:.4f}" for b in bearings}
-    method = "+".join(m for m, on in (("rss", bool(levels)), ("bearing", bool(bearings))) if on)
-    why = geometry_problem(levels, bearings)
+    for i, q in enumerate(priors):
+        if not (math.isfinite(q.sigma_m) and q.sigma_m > 0):
+            raise ParameterError(f"priors[{i}]: sigma_m must be finite and > 0")
+    sites |= {q.source or f"prior{i}" for i, q in enumerate(priors)}
+    method = "+".join(m for m, on in (("rss", bool(levels)), ("bearing", bool(bearings)),
+                                      ("drive_fit", bool(priors))) if on)
+    why = None if priors else geometry_problem(levels, bearings)
     if why is not None:
         return LocationEstimate(None, float("nan"), float("nan"), float("nan"), confidence,
                                 len(sites), method or "none", reason=why)
 
-    pts = [o.position for o in levels] + [b.position for b in bearings]
+    pts = ([o.position for o in levels] + [b.position for b in bearings]
+           + [q.position for q in priors])
     lat0 = float(np.mean([p.lat_deg for p in pts]))
     lon0 = float(np.mean([p.lon_deg for p in pts]))
     origin = GeoPosition(lat0, lon0)
@@ -433,8 +453,10 @@ def locate(
     groups = np.array([index[k] for k in keys], dtype=np.int64)
     b_deg = np.array([b.bearing_deg for b in bearings], dtype=np.float64)
     b_sd = np.array([b.sigma_deg for b in bearings], dtype=np.float64)
+    q_xy = _to_xy([q.position for q in priors], origin) if priors else np.zeros((0, 2))
+    q_sd = np.array([q.sigma_m for q in priors], dtype=np.float64)
 
-    all_xy = np.concatenate([xy, b_xy])
+    all_xy = np.concatenate([xy, b_xy, q_xy])
     lo, hi = all_xy.min(axis=0), all_xy.max(axis=0)
     centre = (lo + hi) / 2
     half = float(max(hi - lo) / 2 + search_margin_m)
@@ -448,6 +470,8 @@ def locate(
             ll = ll + ll_l
         if bearings:
             ll = ll + _bearing_loglik(b_xy, b_deg, b_sd, gx, gy)
+        for (qx, qy), sd in zip(q_xy, q_sd, strict=True):
+            ll = ll - 0.5 * ((gx - qx) ** 2 + (gy - qy) ** 2) / sd**2
         return ll, n_hat
 
     def solve(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float,
@@ -464,10 +488,20 @@ def locate(
         fgx, fgy, fcell = _grid(np.array([(fx0 + fx1) / 2, (fy0 + fy1) / 2]), span, grid_n)
         if fcell < cell:
             gx, gy, cell = fgx, fgy, fcell
+        ll, n_hat = loglik(gx, gy, weights)
+        post = _posterior(ll)
+        for _ in range(3):
+            # a posterior still packed into a few cells: zoom in on it again
+            if np.count_nonzero(post > post.max() * 1e-3) >= 100:
+                break
+            k = int(np.argmax(post))
+            d = np.stack([gx - gx[k], gy - gy[k]])
+            spread = math.sqrt(max(float(np.trace((d * post) @ d.T)), cell / 6))
+            span = max(5.0 * spread, 2.0 * math.sqrt(cell))
+            gx, gy, cell = _grid(np.array([gx[k], gy[k]]), span, grid_n)
             ll, n_hat = loglik(gx, gy, weights)
-        else:
-            ll, n_hat = loglik(gx, gy, weights)
-        return gx, gy, _posterior(ll), cell, n_hat
+            post = _posterior(ll)
+        return gx, gy, post, cell, n_hat
 
     gx, gy, post, cell, n_hat = solve(w)
     outliers: tuple[str, ...] = ()
@@ -500,6 +534,9 @@ def locate(
     order = np.argsort(m2)
     cum = np.cumsum(post[order])
     scale = float(m2[order][min(int(np.searchsorted(cum, confidence)), m2.size - 1)])
+    # Never below the Gaussian's own scale: a posterior packed into a few grid cells
+    # reaches 95 % at the first ones, and its ellipse would shrink to nothing.
+    scale = max(scale, -2.0 * math.log(1.0 - confidence))
     semi_minor, semi_major = (math.sqrt(max(v, 0.0) * scale) for v in evals)
     major = evecs[:, 1]
     orientation = math.degrees(math.atan2(major[0], major[1])) % 180.0

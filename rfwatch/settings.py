@@ -44,6 +44,22 @@ class InfluxSettings(BaseModel):
     gzip: bool = True
 
 
+class LocationSettingsModel(BaseModel):
+    """Where an emitter is and which side of the border (``[location]`` in rfwatch.toml).
+
+    ``terrain``: the path-loss prior (``open``, ``rural``, ``hilly``, ``urban``; see
+    ``dsp.geolocation.TERRAIN_PRIORS``); ``p_vietnam_min``/``p_foreign_max``: the
+    verdict thresholds on P(emitter in Vietnam); ``window_s``: how far back a case's
+    levels count; ``border_file``: a boundary file replacing the shipped one.
+    """
+
+    terrain: Literal["open", "rural", "hilly", "urban"] = "rural"
+    p_vietnam_min: float = Field(default=0.975, gt=0.5, le=1.0)
+    p_foreign_max: float = Field(default=0.025, ge=0.0, lt=0.5)
+    window_s: float = Field(default=3600.0, gt=0)
+    border_file: Path | None = None
+
+
 class Settings(BaseSettings):
     """All of rfwatch's configuration."""
 
@@ -59,6 +75,7 @@ class Settings(BaseSettings):
     db_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<home>/rfwatch.db"
     )
+    location: LocationSettingsModel = Field(default_factory=LocationSettingsModel)
 
     @property
     def database_url(self) -> str:

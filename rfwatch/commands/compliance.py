@@ -317,11 +317,40 @@ def cases_list(
     """Liệt kê vụ việc / list cases."""
     from compliance.cases import case_summary
 
-    cases = _service().list_cases(status)
+    service = _service()
+    _refresh_locations(service)
+    cases = service.list_cases(status)
     if as_json:
         typer.echo(json.dumps([case_summary(c) for c in cases], ensure_ascii=False))
         return
     console.print(_cases_table(cases))
+
+
+def _refresh_locations(service: CaseService) -> None:
+    """Locate the cases that changed (compliance.location) with the settings' thresholds."""
+    from compliance.location import LocationSettings
+    from rfwatch.state import get_settings
+
+    loc = get_settings().location
+    service.refresh_locations(LocationSettings(
+        terrain=loc.terrain, p_vietnam_min=loc.p_vietnam_min, p_foreign_max=loc.p_foreign_max,
+        window_s=loc.window_s, border_file=loc.border_file))
+
+
+def _location_text(loc: dict | None, note: str | None) -> str:
+    if loc is None:
+        return f"chưa xác định / not located ({note or '-'})"
+    from compliance.vocabulary import VERDICT_VI, vi
+
+    p = "-" if loc["p_vietnam"] is None else f"{loc['p_vietnam']:.3f}"
+    text = (f"{loc['lat_deg']:.5f}, {loc['lon_deg']:.5f}; 95 %: "
+            f"{loc['semi_major_m']:.0f} × {loc['semi_minor_m']:.0f} m, "
+            f"{loc['orientation_deg']:.0f}°; {vi(VERDICT_VI, loc['verdict'])} "
+            f"(P(VN) = {p}); {loc['n_sites']} trạm / sites, {loc['method']}")
+    if loc.get("drive_to"):
+        d = loc["drive_to"]
+        text += f"; đo lưu động tại / drive to {d['lat_deg']:.5f}, {d['lon_deg']:.5f}"
+    return text
 
 
 def _status_vi(status: str, dismiss_reason: str | None) -> str:
@@ -357,8 +386,11 @@ def cases_show(
     """Chi tiết vụ việc / show one case with findings, evidence and history."""
     from compliance.cases import case_summary, ns_to_iso
 
-    case = _service().get(case_id)
+    service = _service()
+    _refresh_locations(service)
+    case = service.get(case_id)
     doc = case_summary(case)
+    doc["location_note"] = case.location_note
     doc["findings"] = [
         {"kind": f.kind, "station": f.station_id, "t": ns_to_iso(f.t_ns), "f_hz": f.f_hz,
          "measured": f.measured, "permitted": f.permitted, "unit": f.unit,
@@ -408,6 +440,7 @@ def _print_case(doc: dict) -> None:
         ("lần đầu / first seen", doc["first_seen"]),
         ("lần cuối / last seen", doc["last_seen"]),
         ("trạm / stations", ", ".join(doc["stations"])),
+        ("vị trí / location", _location_text(doc.get("location"), doc.get("location_note"))),
     )
     for label, value in fields:
         console.print(f"[bold]{label}[/]: {value}", highlight=False)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import yaml
 
-from compliance.border import DEFAULT_BORDER_FILE, load_boundary
+from compliance.boundary import DEFAULT_BORDER_FILE, load_boundary
 from dsp.border import Boundary, border_verdict
 from dsp.errors import InputFormatError, ParameterError
 from dsp.geolocation import LevelObservation, locate

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from compliance.border import load_boundary
+from compliance.boundary import load_boundary
 from dsp.border import border_verdict
 from dsp.errors import ParameterError
 from dsp.geo import destination, distance_m
