@@ -150,8 +150,12 @@ def _decode(path: Path, encoding: str | None) -> str:
             f"không giải mã được theo {chosen} / cannot decode as {chosen} at byte "
             f"{err.start}; give the file's encoding with --encoding (utf-8, utf-16, "
             f"cp1258, cp1252)", source=str(path), line=line, field="encoding") from err
-    # Unicode normalisation: cp1258 and some editors write decomposed Vietnamese.
-    return unicodedata.normalize("NFC", text.removeprefix("\ufeff"))
+    text = text.removeprefix("\ufeff")
+    if chosen.replace("-", "").lower() in ("cp1258", "windows1258"):
+        # cp1258 writes Vietnamese tones as combining marks: compose them (NFC) so that
+        # names compare equal to the same names typed elsewhere.
+        text = unicodedata.normalize("NFC", text)
+    return text
 
 
 def _csv_rows(path: Path, encoding: str | None = None,
