@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -59,6 +59,23 @@ class Settings(BaseSettings):
     db_url: str | None = Field(
         default=None, description="SQLAlchemy URL; default sqlite:///<home>/rfwatch.db"
     )
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="IANA time zone of local times without a zone (rtl_power CSV writes "
+        "the station's local time); RFWATCH_TIMEZONE",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as "
+                             "Asia/Ho_Chi_Minh or UTC)") from err
+        return value
 
     @property
     def database_url(self) -> str:
