@@ -75,9 +75,10 @@ _MAX_LISTED = 50
 
 #: First characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-#: Bytes of cp1258 that are Vietnamese letters (Ă ă Đ đ Ơ ơ Ư ư) or its combining
-#: tone marks (0xCC 0xD2 0xDE 0xEC 0xF2): cp1252 has other letters there.
-_CP1258_MARKERS = frozenset(b"\xc3\xe3\xd0\xf0\xd5\xf5\xdd\xfd\xcc\xd2\xde\xec\xf2")
+#: Bytes of cp1258 that are Vietnamese letters (Ă ă Đ đ Ơ ơ Ư ư), its combining
+#: tone marks (0xCC 0xD2 0xDE 0xEC 0xF2) or the dong sign (0xFE): cp1252 has other
+#: letters there.
+_CP1258_MARKERS = frozenset(b"\xc3\xe3\xd0\xf0\xd5\xf5\xdd\xfd\xcc\xd2\xde\xec\xf2\xfe")
 
 
 def _needs_quote(text: str) -> bool:

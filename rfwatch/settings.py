@@ -105,5 +105,21 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings once (composition root); ``overrides`` win over everything."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build the settings once (composition root); ``overrides`` win over everything.
+
+    Raises
+    ------
+    dsp.errors.ConfigError
+        Naming the setting (``RFWATCH_<NAME>``) whose value is not valid.
+    """
+    from pydantic import ValidationError
+
+    from dsp.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "__".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"cấu hình không hợp lệ / invalid setting RFWATCH_{name}: "
+                          f"{first['msg'].removeprefix('Value error, ')}") from err
