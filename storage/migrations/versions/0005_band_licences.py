@@ -25,8 +25,10 @@ def upgrade() -> None:
         batch.add_column(sa.Column("f_high_hz", sa.Float(), nullable=True))
         batch.create_check_constraint(
             op.f("ck_licences_block"),
-            "(f_low_hz IS NULL AND f_high_hz IS NULL) OR "
-            "(f_low_hz > 0 AND f_high_hz > f_low_hz)",
+            # IS NOT NULL spelled out: a CHECK passes on NULL, so a half block must be
+            # made FALSE, not unknown.
+            "(f_low_hz IS NULL AND f_high_hz IS NULL) OR (f_low_hz IS NOT NULL AND "
+            "f_high_hz IS NOT NULL AND f_low_hz > 0 AND f_high_hz > f_low_hz)",
         )
 
 
