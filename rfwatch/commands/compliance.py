@@ -191,7 +191,15 @@ def _site(lat: float | None, lon: float | None) -> GeoPosition | None:
     if (lat is None) != (lon is None):
         raise ConfigError("--site-lat và --site-lon phải đi cùng nhau / give both --site-lat "
                           "and --site-lon")
-    return None if lat is None else GeoPosition(lat, lon)  # type: ignore[arg-type]
+    if lat is None or lon is None:
+        return None
+    if not -90.0 <= lat <= 90.0:
+        raise ParameterError(f"--site-lat: vĩ độ ngoài [-90, 90] / latitude {lat} is outside "
+                             "[-90, 90] degrees")
+    if not -180.0 <= lon <= 180.0:
+        raise ParameterError(f"--site-lon: kinh độ ngoài [-180, 180] / longitude {lon} is "
+                             "outside [-180, 180] degrees")
+    return GeoPosition(lat, lon)
 
 
 # -- check -----------------------------------------------------------------------
@@ -244,9 +252,9 @@ def check(
     distances = _emitter_distances(emitter_distance)
     if antenna_factor_db_m is not None and dbm_offset_db is None:
         _calibrate([], None, antenna_factor_db_m)  # raises: AF without a power calibration
+    site = _site(site_lat, site_lon)
     registry = _registry(licences, foreign, encoding)
     reference = _reference(data_dir)
-    site = _site(site_lat, site_lon)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True, disable=as_json) as progress:
         progress.add_task(f"Đang phân tích / analysing {file.name}", total=None)

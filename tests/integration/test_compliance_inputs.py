@@ -227,7 +227,7 @@ def test_export_neutralises_formula_injection(tmp_path):
     assert in_process(["licences", "list", "--json"], tmp_path)[0]["licensee"] == fields[1]
 
 
-def test_check_refuses_an_emitter_distance_it_cannot_read(tmp_path, real_data):
+def test_check_refuses_options_it_cannot_read(tmp_path, real_data):
     registry = tmp_path / "nhk.csv"
     registry.write_text(HEADER + "\n" + NHK + "\n", encoding="utf-8")
     env = {"RFWATCH_HOME": str(tmp_path)}
@@ -237,6 +237,10 @@ def test_check_refuses_an_emitter_distance_it_cannot_read(tmp_path, real_data):
     assert "--emitter-distance" in error_in_process([*base, "--emitter-distance", "x=-3"],
                                                     env)
     assert "--dbm-offset-db" in error_in_process([*base, "--antenna-factor-db-m", "20"], env)
+    assert "--site-lat" in error_in_process([*base, "--site-lat", "134.7", "--site-lon",
+                                             "135.5"], env)
+    assert "--site-lon" in error_in_process([*base, "--site-lat", "34.7", "--site-lon",
+                                             "235.5"], env)
 
 
 # -- band licences in the database ----------------------------------------------------------
