@@ -19,9 +19,12 @@ Modules (one idea each)
   ``Registry.from_files(licences_csv, foreign_csv)``, which licence explains an
   emission (``explains``, ``match_window_hz``, ``adjacent``), and the DB side:
   ``save_licences(session, rows, replace=False)``, ``load_registry(session)``, ...
-- :mod:`compliance.classify` — ``classify(emission, registry, reference, site=, on=)``
-  -> ``Classification`` (licensed | foreign | exempt | unknown, licence matched).
-- :mod:`compliance.rules` — ``evaluate(emissions, registry, reference, site=, on=)``
+- :mod:`compliance.classify` — ``classify(emission, registry, reference, site=, on=,
+  distance_m=)`` -> ``Classification`` (licensed | foreign | band_licence | exempt |
+  not_monitored | unknown, licence matched, ``verify`` when a field check must decide).
+- :mod:`compliance.border` — ``distance_to_line_km(site, reference.border)``.
+- :mod:`compliance.rules` — ``evaluate(emissions, registry, reference, site=, on=,
+  distance_m=)``
   -> ``(classifications, findings)``; ``Finding`` (kind, emission, licence_id,
   measured, permitted, unit, severity, legal_basis, station_id, detail, citation,
   adjacent_licence, matter).

@@ -80,6 +80,9 @@ class LicenceRow(Base):
         CheckConstraint(_in("status", ("valid", "suspended", "revoked")), name="status"),
         CheckConstraint("f_hz > 0", name="f_hz"),
         CheckConstraint("valid_to IS NULL OR valid_to >= valid_from", name="validity"),
+        CheckConstraint("(f_low_hz IS NULL AND f_high_hz IS NULL) OR (f_low_hz IS NOT NULL "
+                        "AND f_high_hz IS NOT NULL AND f_low_hz > 0 AND f_high_hz > f_low_hz)",
+                        name="block"),
     )
 
     licence_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -95,6 +98,9 @@ class LicenceRow(Base):
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16))
+    # A band licence's block (migration 0005_band_licences); NULL for a point licence.
+    f_low_hz: Mapped[float | None] = mapped_column(Float)
+    f_high_hz: Mapped[float | None] = mapped_column(Float)
 
 
 class ForeignStationRow(Base):

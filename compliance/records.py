@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import unicodedata
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -20,8 +21,11 @@ from dsp.types import GeoPosition
 
 __all__ = [
     "LICENCE_COLUMNS",
+    "LICENCE_BLOCK_COLUMNS",
     "FOREIGN_COLUMNS",
+    "COLUMN_ALIASES",
     "LICENCE_STATUSES",
+    "MIN_RADIO_F_HZ",
     "Licence",
     "ForeignStation",
 ]
@@ -56,7 +60,97 @@ FOREIGN_COLUMNS = (
     "antenna_height_m",
     "country",
 )
+#: Optional licence columns: a band licence (giấy phép băng tần) covers the block
+#: ``f_low_hz``..``f_high_hz`` (both or neither; ``f_hz`` may then be left empty and is
+#: the block's centre; ``emission`` is the designator of one carrier).
+LICENCE_BLOCK_COLUMNS = ("f_low_hz", "f_high_hz")
 LICENCE_STATUSES = ("valid", "suspended", "revoked")
+#: The lowest frequency the Radio Regulations allocate (9 kHz): an ``f_hz`` below it
+#: is a frequency written in MHz (or kHz), not in Hz.
+MIN_RADIO_F_HZ = 9_000.0
+
+#: Vietnamese column headers accepted as aliases of the fixed English ones (compared
+#: without accents, case, spaces or underscores; see :func:`canonical_column`).
+COLUMN_ALIASES: dict[str, str] = {
+    "so giay phep": "licence_id",
+    "ma giay phep": "licence_id",
+    "giay phep so": "licence_id",
+    "to chuc ca nhan": "licensee",
+    "ten to chuc ca nhan": "licensee",
+    "chu giay phep": "licensee",
+    "don vi duoc cap phep": "licensee",
+    "ten dai": "station_name",
+    "ten tram": "station_name",
+    "nghiep vu": "service",
+    "tan so": "f_hz",
+    "tan so hz": "f_hz",
+    "tan so (hz)": "f_hz",
+    "tan so thap hz": "f_low_hz",
+    "tan so thap (hz)": "f_low_hz",
+    "tan so cao hz": "f_high_hz",
+    "tan so cao (hz)": "f_high_hz",
+    "phuong thuc phat": "emission",
+    "ky hieu phat xa": "emission",
+    "loai phat xa": "emission",
+    "cong suat erp w": "erp_w",
+    "cong suat erp (w)": "erp_w",
+    "cong suat (w)": "erp_w",
+    "vi do": "lat",
+    "kinh do": "lon",
+    "do cao anten m": "antenna_height_m",
+    "do cao anten (m)": "antenna_height_m",
+    "do cao ang ten (m)": "antenna_height_m",
+    "hieu luc tu": "valid_from",
+    "ngay hieu luc": "valid_from",
+    "hieu luc den": "valid_to",
+    "ngay het han": "valid_to",
+    "trang thai": "status",
+    "quoc gia": "country",
+    "nuoc": "country",
+}
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", text.strip().lower().replace("đ", "d"))
+    plain = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return " ".join(plain.replace("_", " ").replace("/", " ").split())
+
+
+def canonical_column(header: str) -> str:
+    """The English column name of ``header`` (itself if it is not a known alias).
+
+    Examples
+    --------
+    >>> canonical_column("Tần số (Hz)"), canonical_column("Vĩ độ"), canonical_column("f_hz")
+    ('f_hz', 'lat', 'f_hz')
+    """
+    name = header.strip()
+    folded = _fold(name)
+    return COLUMN_ALIASES.get(folded, name)
+
+
+def _hz_value(value: object, field: str) -> object:
+    """Refuse frequencies that cannot be in Hz, with a hint that they look like MHz."""
+    if value is None or isinstance(value, bool):
+        return value
+    text = str(value).strip()
+    if isinstance(value, str):
+        if "," in text and text.replace(",", "", 1).isdigit():
+            raise ValueError(f"{text!r} is not a number of Hz (decimal comma); it looks like "
+                             f"MHz: write {float(text.replace(',', '.')) * 1e6:.0f}")
+        try:
+            number = float(text)
+        except ValueError:
+            return value  # pydantic names the bad number itself
+    elif isinstance(value, int | float):
+        number = float(value)
+    else:
+        return value
+    if math.isfinite(number) and 0 < number < MIN_RADIO_F_HZ:
+        raise ValueError(
+            f"{text} Hz is below 9 kHz, the lowest radio frequency: it looks like MHz "
+            f"(write {number * 1e6:.0f} for {text} MHz); {field} is in Hz")
+    return value
 
 
 class _Station(BaseModel):
@@ -80,6 +174,11 @@ class _Station(BaseModel):
         if isinstance(value, str) and value.strip() == "":
             return None
         return value
+
+    @field_validator("f_hz", mode="before")
+    @classmethod
+    def _f_in_hz(cls, value: object) -> object:
+        return _hz_value(value, "f_hz")
 
     @field_validator("f_hz", "erp_w", "lat", "lon", "antenna_height_m")
     @classmethod
@@ -133,18 +232,66 @@ class _Station(BaseModel):
 
 
 class Licence(_Station):
-    """One frequency licence (giấy phép sử dụng tần số)."""
+    """One frequency licence (giấy phép sử dụng tần số), or a band licence (giấy phép
+    băng tần) when ``f_low_hz`` and ``f_high_hz`` give its block."""
 
     licensee: str = Field(min_length=1, max_length=200)
     valid_from: dt.date
     valid_to: dt.date | None = None
     status: Literal["valid", "suspended", "revoked"]
+    f_low_hz: float | None = Field(default=None, gt=0, description="band licence: lower "
+                                   "edge of the block, Hz")
+    f_high_hz: float | None = Field(default=None, gt=0, description="band licence: upper "
+                                    "edge of the block, Hz")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _block_centre(cls, data: object) -> object:
+        # A band licence may leave f_hz empty: it is then the centre of its block.
+        if isinstance(data, dict) and data.get("f_hz") in (None, ""):
+            try:
+                low, high = float(data["f_low_hz"]), float(data["f_high_hz"])
+            except (KeyError, TypeError, ValueError):
+                return data
+            if math.isfinite(low) and math.isfinite(high) and low >= MIN_RADIO_F_HZ:
+                return {**data, "f_hz": (low + high) / 2.0}
+        return data
+
+    @field_validator("f_low_hz", "f_high_hz", mode="before")
+    @classmethod
+    def _block_in_hz(cls, value: object, info: object) -> object:
+        return _hz_value(value, getattr(info, "field_name", "f_hz"))
+
+    @field_validator("f_low_hz", "f_high_hz")
+    @classmethod
+    def _block_finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
 
     @model_validator(mode="after")
     def _dates(self) -> Licence:
         if self.valid_to is not None and self.valid_to < self.valid_from:
-            raise ValueError("valid_to is before valid_from")
+            raise ValueError(f"valid_to is before valid_from ({self.valid_to} < "
+                             f"{self.valid_from})")
         return self
+
+    @model_validator(mode="after")
+    def _block(self) -> Licence:
+        if (self.f_low_hz is None) != (self.f_high_hz is None):
+            raise ValueError("f_low_hz and f_high_hz must be given together")
+        if self.f_low_hz is not None and self.f_high_hz is not None:
+            if self.f_high_hz <= self.f_low_hz:
+                raise ValueError("f_high_hz must be above f_low_hz")
+            if not self.f_low_hz <= self.f_hz <= self.f_high_hz:
+                raise ValueError(f"f_hz {self.f_hz:.0f} is outside the block "
+                                 f"{self.f_low_hz:.0f}..{self.f_high_hz:.0f} Hz")
+        return self
+
+    @property
+    def is_block(self) -> bool:
+        """True for a band licence (a block ``f_low_hz``..``f_high_hz``)."""
+        return self.f_low_hz is not None and self.f_high_hz is not None
 
     def in_force(self, on: dt.date) -> bool:
         """True when the status is ``valid`` and ``on`` lies within the validity period."""

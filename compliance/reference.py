@@ -1,5 +1,6 @@
 """Reference data of compliance: channel plans, exempt bands, tolerances, coordination
-triggers and the legal-basis catalogue, loaded from YAML and validated with pydantic.
+triggers, the legal-basis catalogue, the bands that are not monitored, operators' band
+licences and the border line, loaded from YAML and validated with pydantic.
 
 The packaged files live in ``compliance/data/``; each cites its sources and marks with
 ``unsure: true`` what was not verified (DOMAIN.md). An operator edits them, or puts a
@@ -38,6 +39,12 @@ __all__ = [
     "Instrument",
     "Citation",
     "LegalCatalogue",
+    "ChannelRaster",
+    "NotMonitoredBand",
+    "NotMonitored",
+    "BandLicence",
+    "BandLicences",
+    "BorderLine",
     "ReferenceData",
     "load_reference_data",
 ]
@@ -60,6 +67,9 @@ _FILES = (
     "tolerances.yaml",
     "coordination.yaml",
     "legal_basis.yaml",
+    "not_monitored.yaml",
+    "band_licences.yaml",
+    "border_vn_cn.yaml",
 )
 
 ServiceOrAny = str
@@ -147,22 +157,68 @@ class ChannelPlans(_Model):
     plans: tuple[ChannelPlan, ...]
 
 
+class ChannelRaster(_Model):
+    """Channel centres ``first_centre_hz + n * raster_hz`` up to ``last_centre_hz``."""
+
+    first_centre_hz: float = Field(gt=0)
+    raster_hz: float = Field(gt=0)
+    last_centre_hz: float = Field(gt=0)
+
+    def nearest_centre_hz(self, f_hz: float) -> float:
+        """The channel centre of this raster nearest ``f_hz``."""
+        n_max = round((self.last_centre_hz - self.first_centre_hz) / self.raster_hz)
+        n = min(max(round((f_hz - self.first_centre_hz) / self.raster_hz), 0), n_max)
+        return self.first_centre_hz + n * self.raster_hz
+
+
 class ExemptBand(_Band):
-    """A licence-exempt (SRD) band under TT 08/2021/TT-BTTTT with its limits."""
+    """A licence-exempt band (TT 08/2021/TT-BTTTT, or ISM) with its conditions.
+
+    ``max_erp_w`` (W ERP) and ``max_bw_hz`` are the conditions the rules check;
+    ``channels`` (optional) are the rasters a device must sit on (PMR446);
+    ``explains_bw_up_to_hz`` (optional) keeps an emission much wider than the device
+    class from being taken for one (a wireless microphone band inside the DVB-T2 band
+    must not explain an 8 MHz multiplex).
+    """
 
     id: str
     name: str
     max_erp_w: float | None = Field(default=None, gt=0)
     max_bw_hz: float | None = Field(default=None, gt=0)
+    channels: tuple[ChannelRaster, ...] = ()
+    explains_bw_up_to_hz: float | None = Field(default=None, gt=0)
     classify_without_calibration: bool = True
     unsure: bool = False
     source: str
     note: str = ""
 
+    def nearest_channel_hz(self, f_hz: float) -> float | None:
+        """The nearest channel centre over all rasters (``None``: no rasters)."""
+        centres = [r.nearest_centre_hz(f_hz) for r in self.channels]
+        return min(centres, key=lambda c: abs(c - f_hz)) if centres else None
+
 
 class ExemptBands(_Model):
+    """The exempt bands and the distances their power limits are judged at.
+
+    ``limit_reference_distance_m``: without a distance estimate, a field strength up
+    to the free-space field of ``max_erp_w`` at this distance is taken as in order.
+    ``min_device_distance_m``: the nearest a device is taken to be to a monitoring
+    antenna without a distance estimate; a field stronger than ``max_erp_w`` gives
+    there cannot be this device at all (the band does not explain the emission).
+    In between, the emission is marked for verification (a distance estimate
+    decides), never a case on its own.
+    """
+
     limit_reference_distance_m: float = Field(gt=0)
+    min_device_distance_m: float = Field(default=10.0, gt=0)
     bands: tuple[ExemptBand, ...]
+
+    @model_validator(mode="after")
+    def _distances(self) -> ExemptBands:
+        if self.min_device_distance_m > self.limit_reference_distance_m:
+            raise ValueError("min_device_distance_m must not exceed limit_reference_distance_m")
+        return self
 
 
 class FrequencyTolerance(_Band):
@@ -233,9 +289,18 @@ class Tolerances(_Model):
 
 
 class CoordinationTrigger(_Band):
+    """A field-strength trigger for a foreign station at the border.
+
+    ``basis`` says what the value is: ``interference_trigger`` (a permissible
+    interfering field at the border) or ``coverage_level`` (a wanted-signal level, such
+    as the BS.412 stereo FM figure, which is NOT an interference trigger: the finding
+    then says so).
+    """
+
     id: str
     service: str
     trigger_dbuv_m: float
+    basis: Literal["interference_trigger", "coverage_level"] = "interference_trigger"
     unsure: bool = False
     note: str = ""
 
@@ -246,7 +311,15 @@ class CoordinationTrigger(_Band):
 
 
 class Coordination(_Model):
+    """Coordination triggers and where a measurement stands for the border.
+
+    ``border_zone_km``: a trigger is a field *at the border line*; a site further than
+    this from the line does not measure the border field, so no finding is raised
+    there (the emission is marked for verification instead).
+    """
+
     measurement_height_m: float = 10.0
+    border_zone_km: float = Field(default=3.0, gt=0)
     triggers: tuple[CoordinationTrigger, ...]
     sources: tuple[str, ...] = ()
 
@@ -256,6 +329,90 @@ class Coordination(_Model):
             if trig.service in (service, "*") and trig.contains(f_hz):
                 return trig
         return None
+
+
+class NotMonitoredBand(_Band):
+    """A band whose emissions are never ``unlicensed_emission`` by default.
+
+    Aeronautical and maritime stations (foreign aircraft and ships are licence-exempt,
+    Law on Radio Frequencies Art. 27; domestic ones are licensed nationally), amateur
+    bands, and the operator's own list (defence, police, border guard). ``enabled``
+    lets an operator monitor a band after all.
+    """
+
+    id: str
+    name: str
+    category: Literal["aeronautical", "maritime", "distress", "amateur", "restricted"]
+    enabled: bool = True
+    unsure: bool = False
+    source: str
+    note: str = ""
+
+
+class NotMonitored(_Model):
+    bands: tuple[NotMonitoredBand, ...]
+    #: The operator's own list (defence, police, border guard): empty by default.
+    restricted: tuple[NotMonitoredBand, ...] = ()
+
+    def band_for(self, f_low_hz: float, f_high_hz: float,
+                 slack_hz: float = 0.0) -> NotMonitoredBand | None:
+        """The first enabled band containing ``[f_low_hz, f_high_hz]`` (restricted first)."""
+        for band in (*self.restricted, *self.bands):
+            if band.enabled and f_low_hz >= band.f_low_hz - slack_hz and (
+                    f_high_hz <= band.f_high_hz + slack_hz):
+                return band
+        return None
+
+
+class BandLicence(_Band):
+    """A mobile operator's band licence (giấy phép băng tần): a frequency block."""
+
+    id: str
+    licensee: str
+    service: str = "land_mobile"
+    valid_from: dt.date | None = None
+    valid_to: dt.date | None = None
+    unsure: bool = False
+    source: str
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _service_known(self) -> BandLicence:
+        _check_service(self.service)
+        return self
+
+    def in_force(self, on: dt.date) -> bool:
+        """True when ``on`` lies within the validity period (open ends allowed)."""
+        return (self.valid_from is None or on >= self.valid_from) and (
+            self.valid_to is None or on <= self.valid_to)
+
+
+class BandLicences(_Model):
+    blocks: tuple[BandLicence, ...]
+    sources: tuple[str, ...] = ()
+
+
+class BorderLine(_Model):
+    """A stretch of the national border as a polyline of (lat, lon) degrees.
+
+    ``accuracy_m`` is the stated accuracy of the line; every distance to it carries
+    that uncertainty and the findings say so.
+    """
+
+    id: str
+    name: str
+    points: tuple[tuple[float, float], ...] = Field(min_length=2)
+    accuracy_m: float = Field(gt=0)
+    source: str
+    licence: str
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _in_range(self) -> BorderLine:
+        for i, (lat, lon) in enumerate(self.points):
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise ValueError(f"points.{i}: ({lat}, {lon}) is not a latitude, longitude")
+        return self
 
 
 class LegalBasis(_Model):
@@ -448,6 +605,9 @@ class ReferenceData:
     tolerances: Tolerances
     coordination: Coordination
     legal: LegalCatalogue
+    not_monitored: NotMonitored = NotMonitored(bands=())
+    band_licences: BandLicences = BandLicences(blocks=())
+    border: BorderLine | None = None
 
     def plans_at(self, f_hz: float) -> list[ChannelPlan]:
         """The channel plans whose band contains ``f_hz``."""
@@ -496,6 +656,9 @@ def load_reference_data(override_dir: Path | None = None) -> ReferenceData:
     tolerances = _validate(Tolerances, "tolerances.yaml", override_dir)
     coordination = _validate(Coordination, "coordination.yaml", override_dir)
     legal = _validate(LegalCatalogue, "legal_basis.yaml", override_dir)
+    not_monitored = _validate(NotMonitored, "not_monitored.yaml", override_dir)
+    band_licences = _validate(BandLicences, "band_licences.yaml", override_dir)
+    border = _validate(BorderLine, "border_vn_cn.yaml", override_dir)
     assert isinstance(plans, ChannelPlans)
     for p in plans.plans:
         if p.raster_hz is not None and not math.isfinite(p.raster_hz):
@@ -506,4 +669,7 @@ def load_reference_data(override_dir: Path | None = None) -> ReferenceData:
         tolerances=tolerances,  # type: ignore[arg-type]
         coordination=coordination,  # type: ignore[arg-type]
         legal=legal,  # type: ignore[arg-type]
+        not_monitored=not_monitored,  # type: ignore[arg-type]
+        band_licences=band_licences,  # type: ignore[arg-type]
+        border=border,  # type: ignore[arg-type]
     )

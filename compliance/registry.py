@@ -37,7 +37,13 @@ from sqlalchemy.orm import Session
 
 from compliance.importers import read_foreign_stations, read_licences
 from compliance.models import ForeignStationRow, LicenceRow
-from compliance.records import FOREIGN_COLUMNS, LICENCE_COLUMNS, ForeignStation, Licence
+from compliance.records import (
+    FOREIGN_COLUMNS,
+    LICENCE_BLOCK_COLUMNS,
+    LICENCE_COLUMNS,
+    ForeignStation,
+    Licence,
+)
 from compliance.reference import ReferenceData
 from dsp.types import Emission
 
@@ -194,7 +200,8 @@ def save_licences(session: Session, licences: Sequence[Licence], *, replace: boo
 
     With ``replace`` the table is emptied first. Returns the number written.
     """
-    return _save(session, LicenceRow, licences, LICENCE_COLUMNS, replace)
+    return _save(session, LicenceRow, licences, LICENCE_COLUMNS + LICENCE_BLOCK_COLUMNS,
+                 replace)
 
 
 def save_foreign_stations(
@@ -207,7 +214,8 @@ def save_foreign_stations(
 def load_licences(session: Session) -> list[Licence]:
     """All licences, ordered by id."""
     rows = session.scalars(select(LicenceRow).order_by(LicenceRow.licence_id))
-    return [Licence.model_validate({c: getattr(r, c) for c in LICENCE_COLUMNS}) for r in rows]
+    columns = LICENCE_COLUMNS + LICENCE_BLOCK_COLUMNS
+    return [Licence.model_validate({c: getattr(r, c) for c in columns}) for r in rows]
 
 
 def load_foreign_stations(session: Session) -> list[ForeignStation]:

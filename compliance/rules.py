@@ -21,11 +21,20 @@ bandwidth_exceeded          licensed              99 % bandwidth > necessary ban
 power_exceeded              licensed, calibrated  E measured > free-space E from the
                                                   licence ERP at the site + margin
                                                   (needs the site and antenna position)
-cross_border_over_trigger   foreign, calibrated   E measured > the band's trigger
+cross_border_over_trigger   foreign, calibrated   E measured > the band's trigger, the
+                                                  site within border_zone_km of the
+                                                  border line, and a licence of ours
+                                                  on the station's channel
 exempt_limit_exceeded       exempt                99 % bandwidth > the band's channel
-                                                  limit, or (calibrated) E measured >
-                                                  free-space E of the maximum ERP at
-                                                  the reference distance
+                                                  limit; off the band's channel rasters
+                                                  (PMR446); or (calibrated, with a
+                                                  distance estimate) the ERP implied
+                                                  by E and the distance > the band's
+                                                  maximum + power margin
+(none)                      band_licence,         inside an operator's block, or a
+                            not_monitored         band not monitored (aeronautical,
+                                                  distress, maritime, amateur, the
+                                                  restricted list)
 =========================== ===================== ===================================
 
 Margins, tolerances and triggers come from the editable reference data
@@ -44,12 +53,20 @@ coordination matter with the neighbouring administration (``coordination``: a fo
 station over a coordination trigger is no domestic offence), or nothing on its own
 (``information``: ``off_channel_raster``, a note for the inspector beside
 ``unlicensed_emission``).
+Units and calibration: every finding names its ``unit``. On an uncalibrated
+measurement (``dBFS``: no field strength) no field-strength finding is raised
+(``cross_border_over_trigger``, the power part of ``exempt_limit_exceeded``; ``power_exceeded``
+likewise needs ``e_dbuv_m``), and the bandwidth finding of an exempt band says that the
+power was not checked. Where a power verdict needs what a single measurement cannot
+give (a distance to an exempt device, the field at the border), the classification's
+``verify`` says so instead (:mod:`compliance.classify`): marked for verification, not a
+case.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from compliance.classify import (
@@ -195,33 +212,61 @@ def _foreign(c: Classification, reference: ReferenceData) -> list[Finding]:
     e, station = c.emission, c.foreign
     assert station is not None
     if e.e_dbuv_m is None:
-        return []
+        return []  # uncalibrated (dBFS): no field strength, no trigger to compare with
     trigger = reference.coordination.trigger_for(station.service, station.f_hz)
     if trigger is None or e.e_dbuv_m <= trigger.trigger_dbuv_m:
         return []
+    if not c.co_channel_licences:
+        return []  # no assignment of ours on the channel: nothing to protect
+    zone = reference.coordination.border_zone_km
+    if c.site_border_km is None or c.site_border_km > zone:
+        return []  # not the field at the border: c.verify says so
+    accuracy_km = reference.border.accuracy_m / 1000.0 if reference.border else 0.0
+    basis = (" (UNSURE: mức phủ sóng BS.412, không phải ngưỡng can nhiễu / a BS.412 "
+             "coverage level, not an interference trigger)"
+             if trigger.basis == "coverage_level" else "")
     return [_finding("cross_border_over_trigger", c, reference, measured=e.e_dbuv_m,
                      permitted=trigger.trigger_dbuv_m, unit="dBuV/m",
                      detail=f"{station.country} station {station.station_name}; trigger "
-                     f"{trigger.id}" + (" (UNSURE)" if trigger.unsure else ""))]
+                     f"{trigger.id}" + (" (UNSURE)" if trigger.unsure else "") + basis
+                     + f"; site {c.site_border_km:.1f} +- {accuracy_km:.1f} km from the "
+                     f"border line; our licence(s) on the channel: "
+                     f"{', '.join(c.co_channel_licences)}")]
 
 
 def _exempt(c: Classification, reference: ReferenceData) -> list[Finding]:
     e, band = c.emission, c.exempt_band
     assert band is not None
-    if e.e_dbuv_m is not None and band.max_erp_w is not None:
-        d_km = reference.exempt.limit_reference_distance_m / 1000.0
-        limit = free_space_field_dbuv_m(band.max_erp_w, d_km)
+    if band.channels:
+        centre = band.nearest_channel_hz(e.f_hz)
+        assert centre is not None
+        allowed = (reference.tolerances.tolerance_hz("land_mobile", e.f_hz)
+                   + frequency_uncertainty_hz(e, reference))
+        if abs(e.f_hz - centre) > allowed:
+            return [_finding("exempt_limit_exceeded", c, reference,
+                             measured=abs(e.f_hz - centre), permitted=allowed, unit="Hz",
+                             detail=f"{band.id}: ngoài kênh / off its channels, nearest "
+                             f"{centre:.0f} Hz, offset {e.f_hz - centre:+.0f} Hz")]
+    if e.e_dbuv_m is not None and band.max_erp_w is not None and c.distance_m is not None:
+        # A distance estimate: the field says what ERP the device radiates.
+        margin = reference.tolerances.measurement.power_margin_db
+        limit = free_space_field_dbuv_m(band.max_erp_w, c.distance_m / 1000.0) + margin
         if e.e_dbuv_m > limit:
             return [_finding("exempt_limit_exceeded", c, reference, measured=e.e_dbuv_m,
                              permitted=limit, unit="dBuV/m",
-                             detail=f"{band.id}: {band.max_erp_w:g} W ERP at "
-                             f"{reference.exempt.limit_reference_distance_m:g} m")]
+                             detail=f"{band.id}: {band.max_erp_w:g} W ERP at the estimated "
+                             f"{c.distance_m:g} m gives "
+                             f"{limit - margin:.1f} dBuV/m (+ {margin:g} dB margin)")]
     if band.max_bw_hz is not None:
         limit = _bw_limit_hz(band.max_bw_hz, e, reference)
         if e.bw_99_hz > limit:
+            power_note = ("" if e.e_dbuv_m is not None else
+                          "; chưa hiệu chuẩn, công suất không được kiểm tra / uncalibrated "
+                          f"({e.power_unit}): power not checked")
             return [_finding("exempt_limit_exceeded", c, reference, measured=e.bw_99_hz,
                              permitted=limit, unit="Hz",
-                             detail=f"{band.id}: channel limit {band.max_bw_hz:.0f} Hz")]
+                             detail=f"{band.id}: channel limit {band.max_bw_hz:.0f} Hz"
+                             + power_note)]
     return []
 
 
@@ -273,6 +318,8 @@ def findings_for(
         return _foreign(c, reference)
     if c.emitter_class == "exempt":
         return _exempt(c, reference)
+    if c.emitter_class in ("band_licence", "not_monitored"):
+        return []  # explained by an operator's block, or a band not monitored
     return _unknown(c, reference)
 
 
@@ -283,15 +330,20 @@ def evaluate(
     *,
     site: GeoPosition | None = None,
     on: dt.date | None = None,
+    distance_m: Callable[[Emission], float | None] | None = None,
 ) -> tuple[list[Classification], list[Finding]]:
     """Classify every emission and apply every rule.
+
+    ``distance_m`` (optional) gives a distance estimate to the emitter of an emission
+    (m, or ``None``): a field kit next to it, or a located emitter.
 
     Returns the classifications (one per emission, same order) and all findings.
     """
     classifications: list[Classification] = []
     findings: list[Finding] = []
     for emission in emissions:
-        c = classify(emission, registry, reference, site=site, on=on)
+        c = classify(emission, registry, reference, site=site, on=on,
+                     distance_m=distance_m(emission) if distance_m is not None else None)
         classifications.append(c)
         findings.extend(findings_for(c, reference, site=site, on=on))
     return classifications, findings

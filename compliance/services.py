@@ -3,7 +3,7 @@
 ===================== ============================================================
 service               meaning
 ===================== ============================================================
-fm_broadcast          phát thanh FM / FM sound broadcasting (87.5-108 MHz)
+fm_broadcast          phát thanh FM / FM sound broadcasting (87-108 MHz)
 tv_broadcast          truyền hình / television broadcasting (DVB-T2, 470-694 MHz)
 commune_loudspeaker   đài truyền thanh không dây cấp xã / commune wireless
                       loudspeaker radio (54-68 MHz)

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -76,6 +76,23 @@ class Settings(BaseSettings):
         default=None, description="SQLAlchemy URL; default sqlite:///<home>/rfwatch.db"
     )
     location: LocationSettingsModel = Field(default_factory=LocationSettingsModel)
+    timezone: str = Field(
+        default="Asia/Ho_Chi_Minh",
+        description="IANA time zone of local times without a zone (rtl_power CSV writes "
+        "the station's local time); RFWATCH_TIMEZONE",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as err:
+            raise ValueError(f"unknown time zone {value!r} (an IANA name such as "
+                             "Asia/Ho_Chi_Minh or UTC)") from err
+        return value
 
     @property
     def database_url(self) -> str:
@@ -105,5 +122,21 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build the settings once (composition root); ``overrides`` win over everything."""
-    return Settings(**overrides)  # type: ignore[arg-type]
+    """Build the settings once (composition root); ``overrides`` win over everything.
+
+    Raises
+    ------
+    dsp.errors.ConfigError
+        Naming the setting (``RFWATCH_<NAME>``) whose value is not valid.
+    """
+    from pydantic import ValidationError
+
+    from dsp.errors import ConfigError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as err:
+        first = err.errors()[0]
+        name = "__".join(str(p) for p in first["loc"]).upper()
+        raise ConfigError(f"cấu hình không hợp lệ / invalid setting RFWATCH_{name}: "
+                          f"{first['msg'].removeprefix('Value error, ')}") from err

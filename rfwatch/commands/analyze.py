@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import typer
@@ -55,6 +55,7 @@ def run_analysis(
     rate_hz: float | None = None,
     f_center_hz: float | None = None,
     threshold_db: float | None = None,
+    tz: tzinfo = UTC,
 ) -> AnalysisResult:
     """Load a recording or survey file and analyse it.
 
@@ -68,6 +69,8 @@ def run_analysis(
     threshold_db:
         Detection threshold in dB over the noise floor (default: from the number
         of averages, see :func:`dsp.detect.default_threshold_db`).
+    tz:
+        Time zone of an rtl_power CSV's local times (``rfwatch check --tz``).
 
     Raises
     ------
@@ -76,7 +79,7 @@ def run_analysis(
     """
     from firmware_bridge.recordings import load_recording
 
-    rec = load_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz)
+    rec = load_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz, tz=tz)
     if hasattr(rec, "spectra"):
         return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
     return analyze_iq(

@@ -1,22 +1,47 @@
 """Compliance commands: ``check``, ``licences``, ``foreign`` and ``cases``.
 
 ``rfwatch check FILE --licences L.csv`` runs the same analysis as ``rfwatch analyze``
-(``run_analysis``) and then the compliance rules; ``--json`` prints the analyze JSON
-with, per emission, ``"class"`` (``licensed|foreign|exempt|unknown``) and
-``"licence_id"`` (the licence or foreign station matched, or null), plus a top-level
+(``run_analysis``) and then the compliance rules; without ``--licences`` it uses the
+registry imported into the database (``rfwatch licences import``; the foreign stations
+too unless ``--foreign`` is given). ``--json`` prints the analyze JSON
+with, per emission, ``"class"`` (``licensed|foreign|band_licence|exempt|not_monitored|
+unknown``), ``"licence_id"`` (the licence, foreign station or band licence matched, or
+null), ``"verify"`` (why the emission must be verified in the field before anything is
+said, or null: marked for verification, never a case) and ``"e_dbuv_m"`` (the field
+strength, with ``--dbm-offset-db`` and ``--antenna-factor-db-m``; else null), plus a
+top-level
 ``"findings": [{"kind", "f_hz", "licence_id", "measured", "permitted", "legal_basis",
 "unit", "severity", "class", "detail", "adjacent_licence", "matter", "citation":
 {"instrument", "article", "clause", "point", "unsure"}}]`` and, with ``--cases``,
 ``"cases"`` (the ids of the cases and coordination matters the findings went to).
 Each emission also carries ``"adjacent_licence"`` (the nearest licence of an emission
 no licence explains). Tables show statuses, classes and finding kinds in Vietnamese;
-the JSON keeps the English codes. The other commands
-work on the relational database of the settings (``RFWATCH_DB_URL``, default a SQLite
-file in the home folder), bringing its schema up to date first.
+the JSON keeps the English codes.
+
+Inputs that cannot mislead:
+
+- an rtl_power CSV carries the station's local time without a zone: ``--tz`` names it
+  (default: the ``timezone`` setting, ``RFWATCH_TIMEZONE``, Asia/Ho_Chi_Minh);
+- levels are uncalibrated (dBFS) unless ``--dbm-offset-db`` (dBm = dBFS + offset, the
+  receiver's gain calibration) is given; ``--antenna-factor-db-m`` then gives the field
+  strength (E = dBm + 107 + AF). On dBFS no field-strength finding is raised;
+- ``--emitter-distance 433.92M=10`` gives the estimated distance (m) to the emitter at
+  that frequency (a field kit next to it, or a located emitter): only then is an
+  exempt device's power judged;
+- licence files are read in their detected encoding, or ``--encoding``.
+
+The other commands work on the relational database of the settings
+(``RFWATCH_DB_URL``, default a SQLite file in the home folder), bringing its schema up
+to date first. The commands that only read (``licences list|export``, ``foreign
+list``, ``cases list|show``, ``check`` without ``--licences``) stop with an error when
+the home folder (``--home``/``RFWATCH_HOME``) does not exist, rather than create an
+empty database and show nothing. ``cases list|show`` locate the cases whose emitter
+changed since (compliance.location) before they print.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import getpass
 import json
 from pathlib import Path
@@ -27,15 +52,19 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dsp.errors import ConfigError
-from dsp.types import GeoPosition
+from dsp.errors import ConfigError, ParameterError
+from dsp.types import Emission, GeoPosition
 from rfwatch import state
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from datetime import tzinfo
+
     from sqlalchemy.orm import Session, sessionmaker
 
     from compliance.cases import CaseService
     from compliance.reference import ReferenceData
+    from compliance.registry import Registry
     from compliance.rules import Finding
 
 console = Console()
@@ -53,16 +82,106 @@ def _actor() -> str:
         return "unknown"
 
 
-def _session_factory() -> sessionmaker[Session]:
+def _session_factory(*, read_only: bool = False) -> sessionmaker[Session]:
+    """The database of the settings, its schema brought up to date.
+
+    ``read_only``: a command that only reads stops with an error when the home folder
+    of the default SQLite database does not exist (a mistyped ``--home`` must not
+    create an empty database and show nothing).
+    """
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 
     settings = state.get_settings()
     url = settings.database_url
     if url.startswith("sqlite"):
-        Path(settings.home).mkdir(parents=True, exist_ok=True)
+        home = Path(settings.home)
+        if read_only and not settings.db_url and not home.is_dir():
+            raise ConfigError(
+                f"không có thư mục dữ liệu / no such home folder: {home} (--home or "
+                "RFWATCH_HOME); nothing has been imported there")
+        home.mkdir(parents=True, exist_ok=True)
     upgrade(url)
     return make_session_factory(make_engine(url))
+
+
+def _tz(name: str | None) -> tzinfo:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    zone = name or state.get_settings().timezone
+    try:
+        return ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise ParameterError(f"--tz: không biết múi giờ / unknown time zone {zone!r} (an IANA "
+                             "name such as Asia/Ho_Chi_Minh or UTC)") from err
+
+
+def _emitter_distances(specs: list[str]) -> list[tuple[float, float]]:
+    """``["433.92M=10", ...]`` -> [(f_hz, distance_m), ...]."""
+    from firmware_bridge.units import parse_hz
+
+    out = []
+    for spec in specs:
+        f_text, sep, d_text = spec.partition("=")
+        try:
+            distance = float(d_text.strip().removesuffix("m"))
+        except ValueError:
+            distance = float("nan")
+        if not sep or not distance > 0 or distance == float("inf"):
+            raise ParameterError(f"--emitter-distance {spec!r}: viết TẦN_SỐ=MÉT / write "
+                                 "FREQUENCY=METRES, e.g. 433.92M=10")
+        out.append((parse_hz(f_text.strip(), field="emitter-distance"), distance))
+    return out
+
+
+def _distance_of(specs: list[tuple[float, float]]) -> Callable[[Emission], float | None]:
+    def distance_m(e: Emission) -> float | None:
+        for f_hz, d_m in specs:
+            if e.f_low_hz <= f_hz <= e.f_high_hz:
+                return d_m
+        return None
+
+    return distance_m
+
+
+def _calibrate(emissions: list[Emission], offset_db: float | None,
+               af_db_m: float | None) -> list[Emission]:
+    """Emissions in dBm (dBm = dBFS + ``offset_db``), with E where an AF is given."""
+    from dsp.calibration import field_strength_dbuv_m
+
+    if offset_db is None:
+        if af_db_m is not None:
+            raise ParameterError("--antenna-factor-db-m cần --dbm-offset-db / needs "
+                                 "--dbm-offset-db (a field strength needs a calibrated power)")
+        return emissions
+    out = []
+    for e in emissions:
+        if e.power_unit == "dBm":
+            out.append(e)
+            continue
+        power = e.power_db + offset_db
+        out.append(dataclasses.replace(
+            e, power_db=power, peak_power_db=e.peak_power_db + offset_db,
+            noise_floor_db=e.noise_floor_db + offset_db, power_unit="dBm",
+            burst_power_db=None if e.burst_power_db is None else e.burst_power_db + offset_db,
+            e_dbuv_m=None if af_db_m is None else float(field_strength_dbuv_m(power, af_db_m))))
+    return out
+
+
+def _registry(licences: Path | None, foreign: Path | None, encoding: str | None) -> Registry:
+    """The licence file (and foreign file) where given, as before; without
+    ``--licences``, the registry imported into the database (its foreign stations too,
+    unless ``--foreign`` names a file)."""
+    from compliance.importers import read_foreign_stations, read_licences
+    from compliance.registry import Registry, load_foreign_stations, load_licences
+
+    from_file = tuple(read_foreign_stations(foreign, encoding=encoding)) if foreign else ()
+    if licences is not None:
+        return Registry(tuple(read_licences(licences, encoding=encoding)), from_file)
+    with _session_factory(read_only=True)() as session:
+        db_licences = tuple(load_licences(session))
+        db_foreign = tuple(load_foreign_stations(session)) if foreign is None else from_file
+    return Registry(db_licences, db_foreign)
 
 
 def _reference(data_dir: Path | None) -> ReferenceData:
@@ -78,7 +197,15 @@ def _site(lat: float | None, lon: float | None) -> GeoPosition | None:
     if (lat is None) != (lon is None):
         raise ConfigError("--site-lat và --site-lon phải đi cùng nhau / give both --site-lat "
                           "and --site-lon")
-    return None if lat is None else GeoPosition(lat, lon)  # type: ignore[arg-type]
+    if lat is None or lon is None:
+        return None
+    if not -90.0 <= lat <= 90.0:
+        raise ParameterError(f"--site-lat: vĩ độ ngoài [-90, 90] / latitude {lat} is outside "
+                             "[-90, 90] degrees")
+    if not -180.0 <= lon <= 180.0:
+        raise ParameterError(f"--site-lon: kinh độ ngoài [-180, 180] / longitude {lon} is "
+                             "outside [-180, 180] degrees")
+    return GeoPosition(lat, lon)
 
 
 # -- check -----------------------------------------------------------------------
@@ -86,7 +213,8 @@ def _site(lat: float | None, lon: float | None) -> GeoPosition | None:
 
 def check(
     file: Path = typer.Argument(..., help="Bản ghi SigMF, .cu8 hoặc CSV rtl_power / recording"),
-    licences: Path = typer.Option(..., "--licences", help="Tệp giấy phép CSV/XLSX / licence file"),
+    licences: Path | None = typer.Option(None, "--licences", help="Tệp giấy phép CSV/XLSX / "
+                                         "licence file (default: the imported registry)"),
     foreign: Path | None = typer.Option(None, "--foreign",
                                         help="Tệp đài nước ngoài / foreign stations file"),
     site_lat: float | None = typer.Option(None, "--site-lat", help="Vĩ độ điểm đo / site lat"),
@@ -104,31 +232,51 @@ def check(
                                        "(default: from the recording, else the file name)"),
     record_cases: bool = typer.Option(False, "--cases", help="Ghi phát hiện vào vụ việc trong "
                                       "CSDL / fold the findings into cases in the database"),
+    tz: str | None = typer.Option(None, "--tz", help="Múi giờ của CSV rtl_power (giờ địa "
+                                  "phương) / time zone of rtl_power's local times (default: "
+                                  "the timezone setting, Asia/Ho_Chi_Minh)"),
+    encoding: str | None = typer.Option(None, "--encoding", help="Bảng mã tệp giấy phép / "
+                                        "encoding of the licence files (default: detected)"),
+    dbm_offset_db: float | None = typer.Option(
+        None, "--dbm-offset-db", help="Hiệu chuẩn máy thu: dBm = dBFS + giá trị này / "
+        "receiver calibration: dBm = dBFS + this"),
+    antenna_factor_db_m: float | None = typer.Option(
+        None, "--antenna-factor-db-m", help="Hệ số anten (gồm suy hao cáp) / antenna factor "
+        "incl. cable loss, dB/m: E = dBm + 107 + AF"),
+    emitter_distance: list[str] = typer.Option(  # noqa: B008 - typer's list default
+        [], "--emitter-distance", help="Khoảng cách ước tính tới nguồn phát / estimated "
+        "distance to the emitter at a frequency, e.g. 433.92M=10 (metres; repeatable)"),
 ) -> None:
     """Phân tích và kiểm tra tuân thủ / analyse a recording and apply the compliance rules."""
-    from compliance.registry import Registry
     from compliance.rules import evaluate
     from firmware_bridge.units import parse_hz
     from rfwatch.commands.analyze import analysis_json, run_analysis
 
     rate_hz = parse_hz(rate, field="rate") if rate is not None else None
     f_center_hz = parse_hz(freq, field="freq") if freq is not None else None
-    registry = Registry.from_files(licences, foreign)
-    reference = _reference(data_dir)
+    zone = _tz(tz)
+    distances = _emitter_distances(emitter_distance)
+    if antenna_factor_db_m is not None and dbm_offset_db is None:
+        _calibrate([], None, antenna_factor_db_m)  # raises: AF without a power calibration
     site = _site(site_lat, site_lon)
+    registry = _registry(licences, foreign, encoding)
+    reference = _reference(data_dir)
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                   console=Console(stderr=True), transient=True, disable=as_json) as progress:
         progress.add_task(f"Đang phân tích / analysing {file.name}", total=None)
         result = run_analysis(file, rate_hz=rate_hz, f_center_hz=f_center_hz,
-                              threshold_db=threshold_db)
-    emissions = list(result.emissions)
+                              threshold_db=threshold_db, tz=zone)
+    emissions = _calibrate(list(result.emissions), dbm_offset_db, antenna_factor_db_m)
     station_id = station or next((e.station_id for e in emissions if e.station_id), file.stem)
-    classifications, findings = evaluate(emissions, registry, reference, site=site)
+    classifications, findings = evaluate(emissions, registry, reference, site=site,
+                                         distance_m=_distance_of(distances))
     doc = analysis_json(result, source=str(file))
     for entry, c in zip(doc["emissions"], classifications, strict=True):
         entry["class"] = c.emitter_class
         entry["licence_id"] = c.licence_id
         entry["adjacent_licence"] = c.adjacent_licence_id
+        entry["verify"] = c.verify
+        entry["e_dbuv_m"] = c.emission.e_dbuv_m
     doc["findings"] = [_finding_json(f) for f in findings]
     case_ids: list[str] = []
     if record_cases:
@@ -230,12 +378,14 @@ def _records_table(title: str, records: list, columns: tuple[str, ...]) -> Table
 def licences_import(
     file: Path = typer.Argument(..., help="CSV hoặc XLSX / CSV or XLSX file"),
     replace: bool = typer.Option(False, "--replace", help="Xoá hết trước khi nhập / replace all"),
+    encoding: str | None = typer.Option(None, "--encoding", help="Bảng mã / encoding "
+                                        "(default: detected; utf-8, utf-16, cp1258, cp1252)"),
 ) -> None:
     """Nhập giấy phép (tất cả hoặc không) / import licences (all-or-nothing)."""
     from compliance.importers import read_licences
     from compliance.registry import save_licences
 
-    records = read_licences(file)
+    records = read_licences(file, encoding=encoding)
     with _session_factory().begin() as session:
         n = save_licences(session, records, replace=replace)
     console.print(f"Đã nhập {n} giấy phép / imported {n} licences from {file}")
@@ -247,7 +397,7 @@ def licences_export(file: Path = typer.Argument(..., help="CSV hoặc .xlsx / CS
     from compliance.importers import write_licences
     from compliance.registry import load_licences
 
-    with _session_factory()() as session:
+    with _session_factory(read_only=True)() as session:
         records = load_licences(session)
     write_licences(file, records)
     console.print(f"Đã xuất {len(records)} giấy phép / exported {len(records)} licences to {file}")
@@ -261,7 +411,7 @@ def licences_list(
     from compliance.records import LICENCE_COLUMNS
     from compliance.registry import load_licences
 
-    with _session_factory()() as session:
+    with _session_factory(read_only=True)() as session:
         records = load_licences(session)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False))
@@ -273,12 +423,14 @@ def licences_list(
 def foreign_import(
     file: Path = typer.Argument(..., help="CSV hoặc XLSX / CSV or XLSX file"),
     replace: bool = typer.Option(False, "--replace", help="Xoá hết trước khi nhập / replace all"),
+    encoding: str | None = typer.Option(None, "--encoding", help="Bảng mã / encoding "
+                                        "(default: detected; utf-8, utf-16, cp1258, cp1252)"),
 ) -> None:
     """Nhập danh sách đài nước ngoài / import foreign stations (all-or-nothing)."""
     from compliance.importers import read_foreign_stations
     from compliance.registry import save_foreign_stations
 
-    records = read_foreign_stations(file)
+    records = read_foreign_stations(file, encoding=encoding)
     with _session_factory().begin() as session:
         n = save_foreign_stations(session, records, replace=replace)
     console.print(f"Đã nhập {n} đài nước ngoài / imported {n} foreign stations from {file}")
@@ -292,7 +444,7 @@ def foreign_list(
     from compliance.records import FOREIGN_COLUMNS
     from compliance.registry import load_foreign_stations
 
-    with _session_factory()() as session:
+    with _session_factory(read_only=True)() as session:
         records = load_foreign_stations(session)
     if as_json:
         typer.echo(json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False))
@@ -303,10 +455,19 @@ def foreign_list(
 # -- cases --------------------------------------------------------------------------
 
 
-def _service() -> CaseService:
+def _service(*, read_only: bool = False) -> CaseService:
     from compliance.cases import CaseService
 
-    return CaseService(_session_factory())
+    return CaseService(_session_factory(read_only=read_only))
+
+
+def _check_status(status: str | None) -> str | None:
+    from compliance.lifecycle import CASE_STATUSES
+
+    if status is not None and status not in CASE_STATUSES:
+        raise ParameterError(f"--status: không có trạng thái / no status {status!r}; one of "
+                             f"{', '.join(CASE_STATUSES)}")
+    return status
 
 
 @cases_app.command("list")
@@ -317,9 +478,9 @@ def cases_list(
     """Liệt kê vụ việc / list cases."""
     from compliance.cases import case_summary
 
-    service = _service()
+    service = _service(read_only=True)
     _refresh_locations(service)
-    cases = service.list_cases(status)
+    cases = service.list_cases(_check_status(status))
     if as_json:
         typer.echo(json.dumps([case_summary(c) for c in cases], ensure_ascii=False))
         return
@@ -386,7 +547,7 @@ def cases_show(
     """Chi tiết vụ việc / show one case with findings, evidence and history."""
     from compliance.cases import case_summary, ns_to_iso
 
-    service = _service()
+    service = _service(read_only=True)
     _refresh_locations(service)
     case = service.get(case_id)
     doc = case_summary(case)

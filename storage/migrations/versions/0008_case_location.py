@@ -7,7 +7,7 @@
   changed after that.
 
 Revision ID: 0008_case_location
-Revises: 0004_legal_coordination
+Revises: 0005_band_licences
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_case_location"
-down_revision = "0004_legal_coordination"
+down_revision = "0005_band_licences"
 branch_labels = None
 depends_on = None
 

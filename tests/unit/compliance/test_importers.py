@@ -138,7 +138,7 @@ names = st.text(
     min_size=1, max_size=30,
 ).map(str.strip).filter(bool)
 ids = st.from_regex(r"[A-Z]{2}-[0-9]{1,6}", fullmatch=True)
-freqs = st.floats(min_value=1e3, max_value=6e9, allow_nan=False, allow_infinity=False)
+freqs = st.floats(min_value=9e3, max_value=6e9, allow_nan=False, allow_infinity=False)
 dates = st.dates(min_value=dt.date(2000, 1, 1), max_value=dt.date(2040, 12, 31))
 
 
