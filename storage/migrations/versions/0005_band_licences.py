@@ -5,7 +5,7 @@ phép băng tần) of a mobile operator, whose carriers inside the block it expl
 (``compliance.classify``). A CHECK keeps the pair together and ordered.
 
 Revision ID: 0005_band_licences
-Revises: 0004_legal_coordination (relink to 0004_legal_coordination when both are merged)
+Revises: 0004_legal_coordination
 """
 
 from __future__ import annotations
