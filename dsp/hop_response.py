@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -153,11 +152,18 @@ def estimate_hop_response(
     rows = [(a, b) for a, b in extents if b - a == k]
     if len(rows) < min_hops or k < 8:
         return None
-    stack = np.stack([np.asarray(s.power_db, dtype=np.float64) for s in spectra])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN bins stay NaN
-        mean_lin = np.nanmean(10.0 ** (stack / 10.0), axis=0)
-    m = np.stack([mean_lin[a:b] for a, b in rows])  # (hops, k) linear
+    # Linear mean over the sweeps, one sweep at a time (a long survey does not fit
+    # in memory as one array); a bin not measured in a sweep (NaN) averages the rest.
+    total = np.zeros((len(rows), k))
+    count = np.zeros((len(rows), k))
+    for s in spectra:
+        lin = np.stack([10.0 ** (np.asarray(s.power_db[a:b], dtype=np.float64) / 10.0)
+                        for a, b in rows])
+        ok = np.isfinite(lin)
+        total += np.where(ok, lin, 0.0)
+        count += ok
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = total / count  # (hops, k) linear; NaN where never measured
     if white_floor_db is not None:
         # Where the noise is all white floor (deep in a seam), the remainder is noise
         # about zero: keep it above the largest correction applied.

@@ -140,7 +140,6 @@ def _keep_steady(spectra: Sequence[Spectrum], result: AnalysisResult) -> Analysi
     avg = result.spectrum
     hop_bins = max(b - a for a, b in hop_extents(avg))
     floor_lin = 10.0 ** (np.asarray(result.noise_floor_db, dtype=np.float64) / 10.0)
-    stack = np.stack([np.asarray(s.power_db, dtype=np.float64) for s in spectra])
     kept = list(result.emissions)
     rejected = []
     for e, reason in result.rejected:
@@ -159,8 +158,9 @@ def _keep_steady(spectra: Sequence[Spectrum], result: AnalysisResult) -> Analysi
         touches = any(x.f_low_hz - guard <= e.f_high_hz and x.f_high_hz + guard >= e.f_low_hz
                       for x in kept)
         with np.errstate(divide="ignore", invalid="ignore"):
-            excess_db = 10.0 * np.log10(np.nanmean(10.0 ** (stack[:, a:b] / 10.0), axis=1)
-                                        / np.mean(floor_lin[a:b]))
+            band = np.array([np.nanmean(10.0 ** (np.asarray(s.power_db[a:b], np.float64)
+                                                 / 10.0)) for s in spectra])
+            excess_db = 10.0 * np.log10(band / np.mean(floor_lin[a:b]))
         se_db = np.array([10.0 / math.log(10.0) / math.sqrt(max(1, s.n_averages) * (b - a))
                           for s in spectra])
         steady = np.mean(excess_db > 3.0 * se_db) >= STEADY_MIN_SHARE
@@ -170,6 +170,49 @@ def _keep_steady(spectra: Sequence[Spectrum], result: AnalysisResult) -> Analysi
         kept.append(e)
     kept.sort(key=lambda x: x.f_hz)
     return dataclasses.replace(result, emissions=tuple(kept), rejected=tuple(rejected))
+
+
+#: Reason given for an emission that is a stronger one folded in from beyond a
+#: hop's edge (rtl_power keeps the bins up to +-rate/2, where the anti-alias filter
+#: lets the next hop's signals through, attenuated).
+REASON_HOP_ALIAS = "hop_alias"
+#: How much weaker (dB) than its partner one sample rate away an alias must be.
+ALIAS_MIN_DB = 10.0
+
+
+def _reject_hop_aliases(
+    emissions: Sequence[Emission], spectrum: Spectrum
+) -> tuple[list[Emission], list[tuple[Emission, str]]]:
+    """Split off the emissions that are aliases of a stronger one across a hop edge.
+
+    A hop that keeps its bins out to +-rate/2 shows, in its outer quarters, what lies
+    just beyond its other edge, one sample rate (one hop width) away, attenuated by
+    the anti-alias filter. An emission in the outer quarter of its hop with a
+    stronger emission (by ``ALIAS_MIN_DB``) at the same offset one hop width above or
+    below is that alias. A survey whose hops keep only their middles (rfwatch's own
+    sweeps) has none, and the test then finds none.
+    """
+    extents = hop_extents(spectrum)
+    if len(extents) < 2 or not emissions:
+        return list(emissions), []
+    lengths = [b - a for a, b in extents]
+    width_hz = max(set(lengths), key=lengths.count) * spectrum.f_step_hz
+    kept: list[Emission] = []
+    rejected: list[tuple[Emission, str]] = []
+    for e in emissions:
+        i = (e.f_hz - spectrum.f_start_hz) / spectrum.f_step_hz
+        hop = next(((a, b) for a, b in extents if a <= i < b), None)
+        pos = None if hop is None else (i - hop[0]) / (hop[1] - hop[0])
+        alias = pos is not None and not 0.25 <= pos <= 0.75 and any(
+            x is not e and x.power_db - e.power_db >= ALIAS_MIN_DB
+            and x.f_low_hz <= e.f_high_hz + sign * width_hz
+            and x.f_high_hz >= e.f_low_hz + sign * width_hz
+            for x in emissions for sign in (-1.0, 1.0))
+        if alias:
+            rejected.append((e, REASON_HOP_ALIAS))
+        else:
+            kept.append(e)
+    return kept, rejected
 
 
 def analyze_survey(
@@ -294,4 +337,6 @@ def analyze_survey(
             e = dataclasses.replace(e, snr_db=float("nan"))
         emissions.append(e)
     emissions.sort(key=lambda e: e.f_hz)
-    return dataclasses.replace(result, emissions=tuple(emissions))
+    kept, aliases = _reject_hop_aliases(emissions, avg)
+    return dataclasses.replace(result, emissions=tuple(kept),
+                               rejected=(*result.rejected, *aliases))

@@ -20,7 +20,7 @@ An SNR that cannot be known (no noise visible in the span) is ``null``, never
 negative. ``flags`` are the codes of :data:`dsp.types.EMISSION_FLAGS` (``span_edge``:
 the bandwidth is a lower bound). ``overload`` is the fraction of raw samples at the
 ADC's rails, ``null`` when unknown. ``rejected`` lists the receiver artefacts
-(``dc_spike``, ``iq_image``, ``overload_product``) that are not reported as
+(``dc_spike``, ``iq_image``, ``overload_product``, ``hop_alias``) that are not reported as
 emissions. The keys after ``t_last`` and after ``emissions`` were added later:
 scripts reading the first ones keep working.
 
@@ -124,7 +124,7 @@ def _snr(value: float) -> float | None:
 
 #: ``rejected`` reasons of :class:`dsp.pipeline.AnalysisResult` that are receiver
 #: artefacts (the others, e.g. ``low_snr``, are candidates too weak to report).
-ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product")
+ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product", "hop_alias")
 
 
 def analysis_json(result: AnalysisResult, *, source: str) -> dict:

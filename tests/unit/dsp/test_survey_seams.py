@@ -11,6 +11,7 @@ it (the simulator's ``EmitterTruth``), the noise density from ``NoiseTruth``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 
@@ -20,9 +21,9 @@ import pytest
 from dsp.errors import ParameterError
 from dsp.hop_response import equalise_hops, estimate_hop_response, hop_extents
 from dsp.spectrum import welch_spectrum
-from dsp.survey import analyze_survey
+from dsp.survey import REASON_HOP_ALIAS, _reject_hop_aliases, analyze_survey
 from dsp.sweep import plan_sweep, stitch
-from dsp.types import Spectrum
+from dsp.types import Emission, Spectrum
 from firmware_bridge.simulator import Scene, SimulatorReceiver
 from firmware_bridge.survey_csv import read_survey_csv
 from tests.conftest import REAL_DATA
@@ -168,6 +169,42 @@ def test_steady_weak_carrier_is_measured_on_the_average(low_gain: Survey) -> Non
     raw = analyze_survey(low_gain.sweeps, equalise=False)
     assert not any(x.f_low_hz <= cw.f_apparent_hz <= x.f_high_hz and x.bw_99_hz < 50e3
                    for x in raw.emissions)
+
+
+@pytest.mark.parametrize("white", [False, True])
+def test_no_false_emission_at_the_seams(low_gain: Survey, white: bool) -> None:
+    # The station's part beyond each hop's edge folds into that hop's other edge one
+    # sample rate away (the anti-alias filter is 20 dB down there): rejected as
+    # hop_alias, listed, not reported.
+    r = analyze_survey(low_gain.sweeps, white_floor_db=low_gain.white_db if white else None)
+    truths = [t.f_apparent_hz for t in low_gain.truth.values()]
+    for e in r.emissions:
+        assert any(e.f_low_hz - e.f_resolution_hz <= f <= e.f_high_hz + e.f_resolution_hz
+                   for f in truths), (e.f_hz, e.power_db)
+    aliases = [e for e, why in r.rejected if why == "hop_alias"]
+    assert any(abs(e.f_hz + RATE_HZ - STATION_HZ) < 30e3 for e in aliases)
+
+
+def test_alias_rule_needs_a_hop_edge_and_a_stronger_partner() -> None:
+    # four hops of 100 bins (100 kHz); one hop width = 100 kHz
+    s = Spectrum(100e6, 1e3, np.zeros(400, np.float32), "dBFS", 1e3, 0, 1,
+                 hop_t_ns=((0, 0), (100, 0), (200, 0), (300, 0)))
+
+    def em(offset_hz: float, p_db: float) -> Emission:
+        return Emission(100e6 + offset_hz, 4e3, 4e3, p_db, p_db, 20.0, -60.0, "dBFS",
+                        1e3, 0, 1)
+
+    strong = em(195e3, -20.0)  # hop 1's upper edge
+    alias = em(95e3, -40.0)  # hop 0's upper edge, one hop width below: an alias
+    weak_partner = em(295e3, -25.0)  # hop 2's upper edge, only 5 dB under hop 1's
+    mid = em(350e3, -45.0)  # the middle of hop 3, 155 kHz from anything: kept
+    mid_partner = em(250e3, -45.0)  # hop 2's middle, one hop width below mid: kept
+    kept, rejected = _reject_hop_aliases([alias, strong, mid_partner, weak_partner, mid], s)
+    assert [e for e, _ in rejected] == [alias]
+    assert {why for _, why in rejected} == {REASON_HOP_ALIAS}
+    assert kept == [strong, mid_partner, weak_partner, mid]
+    single = dataclasses.replace(s, hop_t_ns=())
+    assert _reject_hop_aliases([alias, strong], single) == ([alias, strong], [])
 
 
 def test_no_negative_snr_from_a_survey(low_gain: Survey, noisy_front_end: Survey) -> None:
