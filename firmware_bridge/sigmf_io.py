@@ -206,7 +206,7 @@ def read_sigmf(
 
 #: What sigmf-python may raise on metadata it cannot use.
 _METADATA_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError,
-                    ZeroDivisionError, OverflowError, OSError)
+                    ZeroDivisionError, OverflowError, OSError, RecursionError)
 
 
 def _schema_error(err: Exception, meta_path: Path) -> InputFormatError:

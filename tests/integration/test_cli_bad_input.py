@@ -80,6 +80,11 @@ def _case(tmp: Path, case: str) -> tuple[Path, list[str], tuple[str, ...]]:
     if case == "inf_samples":
         return (_cf32_with(tmp, "inf.cf32", complex(0, np.inf)),
                 ["--rate", "2.4M", "--freq", "100M"], ("samples", "1234"))
+    if case == "nan_sigmf_cf32":
+        x = np.zeros(2000, np.float32)
+        x[2 * 700 + 1] = np.nan
+        return (_sigmf(tmp, "nanf", glob={"core:datatype": "cf32_le"}, data=x), [],
+                ("samples", "700"))
     if case == "nan_db":
         return _survey_with(tmp, "nan.csv", "nan"), [], ("line 2", "dB", "#18")
     if case == "inf_db":
@@ -116,7 +121,8 @@ def _case(tmp: Path, case: str) -> tuple[Path, list[str], tuple[str, ...]]:
     raise AssertionError(case)
 
 
-CASES = ["short_raw", "short_sigmf", "nan_samples", "inf_samples", "nan_db", "inf_db",
+CASES = ["short_raw", "short_sigmf", "nan_samples", "inf_samples", "nan_sigmf_cf32",
+         "nan_db", "inf_db",
          "tiny_rate_raw", "tiny_rate_sigmf", "huge_rate_sigmf", "freq_zero", "freq_negative",
          "span_below_zero", "freq_zero_raw", "sample_start_past", "deep_json",
          "deep_json_moderate"]

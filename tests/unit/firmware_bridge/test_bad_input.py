@@ -181,3 +181,21 @@ def test_survey_parser_takes_any_text(text):
         for s in spectra:
             measured = s.power_db[np.isfinite(s.power_db)]
             assert measured.size > 0 and np.all(np.abs(measured) < 1e30)
+
+
+def test_deeply_nested_json_in_a_sigmf_archive(tmp_path):
+    import tarfile
+
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    nested = "[" * 100_000 + "]" * 100_000
+    version = '"core:version": "1.0.0"'
+    (folder / "rec.sigmf-meta").write_text(
+        json.dumps(_doc()).replace(version, f'{version}, "x": {nested}'))
+    np.full(2000, 128, np.uint8).tofile(folder / "rec.sigmf-data")
+    archive = tmp_path / "rec.sigmf"
+    with tarfile.open(archive, "w") as tar:
+        tar.add(folder, arcname="rec")
+    with pytest.raises(InputFormatError) as err:
+        read_sigmf(archive)
+    assert str(archive) in str(err.value)
