@@ -13,7 +13,18 @@ bins a few bins apart varies independently from sweep to sweep (averaged or
 peak-held, whatever the number of FFTs), while an emission spread over them fades
 and modulates them together. Those are flagged ``"coherent"``; where no noise is
 visible under them also ``"no_noise_reference"``, with the total power in their
-bins and an unknown (NaN) SNR.
+bins and an unknown (NaN) SNR. An SNR below 0 dB against a floor interpolated under
+a coherent emission is reported as unknown (NaN) too: a survey never gives a
+negative SNR.
+
+Before any of this the sweeps are equalised (:mod:`dsp.hop_response`): the bin
+response the hops share (ripple, the dip where hops meet) is estimated from the
+noise across hops and sweeps and divided out, so a station on a seam keeps its
+power and width and the floor beside a seam is not pulled down. Candidates of the
+average that fall short of the in-band SNR threshold but stand above the floor in
+(nearly) every sweep, narrow ones, are steady carriers and are reported. Emissions
+in a hop's outer quarters that are a stronger emission folded in from one hop width
+away (rtl_power keeps bins out to +-rate/2) are rejected as ``hop_alias``.
 """
 
 from __future__ import annotations
