@@ -41,7 +41,7 @@ import scipy.fft
 import scipy.signal
 from numpy.typing import ArrayLike
 
-from dsp.errors import InputFormatError
+from dsp.errors import InputFormatError, ParameterError
 from dsp.types import Spectrum
 from dsp.units import SPEED_OF_LIGHT_M_S, dbm_to_dbuv
 
@@ -183,19 +183,21 @@ class GainCalibration:
 
         Raises
         ------
-        ValueError
+        ParameterError
             If ``gain_db`` is ``None`` or outside the table's gains, or ``f_hz`` is
             not finite.
         """
         if gain_db is None:
-            raise ValueError("gain_db is None (tuner AGC on): an AGC reading cannot be calibrated")
+            raise ParameterError(
+                "gain_db is None (tuner AGC on): an AGC reading cannot be calibrated")
         g = float(gain_db)
         lo, hi = float(self.gain_db[0]), float(self.gain_db[-1])
         if not (math.isfinite(g) and lo - _GAIN_TOL_DB <= g <= hi + _GAIN_TOL_DB):
-            raise ValueError(f"gain_db={gain_db!r} is outside the calibrated gains [{lo}, {hi}] dB")
+            raise ParameterError(
+                f"gain_db={gain_db!r} is outside the calibrated gains [{lo}, {hi}] dB")
         f = np.asarray(f_hz, dtype=np.float64)
         if not np.all(np.isfinite(f)):
-            raise ValueError("f_hz must be finite")
+            raise ParameterError("f_hz must be finite")
         table = self.table_db
         rows = [np.interp(f, self.f_hz, table[i]) for i in range(self.gain_db.size)]
         if self.gain_db.size == 1:
@@ -307,12 +309,12 @@ class AntennaFactor:
 
         Raises
         ------
-        ValueError
+        ParameterError
             Outside the table's range: an antenna factor is not extrapolated.
         """
         f = np.asarray(f_hz, dtype=np.float64)
         if np.any(~(f >= self.f_hz[0])) or np.any(~(f <= self.f_hz[-1])):
-            raise ValueError(
+            raise ParameterError(
                 f"f_hz outside the antenna factor table [{self.f_hz[0]}, {self.f_hz[-1]}] Hz"
             )
         out = np.interp(np.log(f), np.log(self.f_hz), self.af_db_m)
@@ -407,7 +409,7 @@ def estimate_ppm(measured_f_hz: float, true_f_hz: float) -> float:
     """
     m, t = float(measured_f_hz), float(true_f_hz)
     if not (math.isfinite(m) and math.isfinite(t)) or t <= 0:
-        raise ValueError(
+        raise ParameterError(
             f"true_f_hz must be positive and both finite; got {measured_f_hz}, {true_f_hz}"
         )
     return (m - t) / t * 1e6
@@ -422,7 +424,7 @@ def apply_ppm(f_hz: ArrayLike, ppm: float) -> float | np.ndarray:
     100000000.0
     """
     if not math.isfinite(ppm):
-        raise ValueError(f"ppm must be finite; got {ppm!r}")
+        raise ParameterError(f"ppm must be finite; got {ppm!r}")
     out = np.asarray(f_hz, dtype=np.float64) / (1.0 + ppm * 1e-6)
     return float(out) if np.ndim(out) == 0 else out
 
@@ -438,7 +440,7 @@ def correct_spectrum_ppm(spectrum: Spectrum, ppm: float) -> Spectrum:
     (100000000.0, 1000.0)
     """
     if not math.isfinite(ppm):
-        raise ValueError(f"ppm must be finite; got {ppm!r}")
+        raise ParameterError(f"ppm must be finite; got {ppm!r}")
     k = 1.0 / (1.0 + ppm * 1e-6)
     return replace(
         spectrum,
@@ -535,7 +537,7 @@ def estimate_ppm_from_carriers(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If no reference carrier is found, or an argument is invalid.
 
     Examples
@@ -549,12 +551,12 @@ def estimate_ppm_from_carriers(
     (5.0, 1)
     """
     if method not in ("peak", "centroid"):
-        raise ValueError(f"method must be 'peak' or 'centroid'; got {method!r}")
+        raise ParameterError(f"method must be 'peak' or 'centroid'; got {method!r}")
     if not (math.isfinite(search_hz) and search_hz > 0):
-        raise ValueError(f"search_hz must be positive; got {search_hz!r}")
+        raise ParameterError(f"search_hz must be positive; got {search_hz!r}")
     refs = [float(f) for f in reference_f_hz]
     if not refs or not all(math.isfinite(f) and f > 0 for f in refs):
-        raise ValueError("reference_f_hz must hold at least one positive frequency")
+        raise ParameterError("reference_f_hz must hold at least one positive frequency")
     db = spectrum.power_db.astype(np.float64)
     f0, df = spectrum.f_start_hz, spectrum.f_step_hz
     half = max(2, int(math.ceil(search_hz / df)))
@@ -579,7 +581,7 @@ def estimate_ppm_from_carriers(
         used.append(ref)
         measured.append(f0 + pos * df)
     if not used:
-        raise ValueError(
+        raise ParameterError(
             f"no reference carrier found {min_snr_db} dB above the floor within "
             f"+-{search_hz} Hz of reference_f_hz inside the spectrum"
         )
@@ -606,11 +608,11 @@ def fm_demodulate(iq: np.ndarray, sample_rate_hz: float) -> np.ndarray:
     """
     x = np.asarray(iq)
     if x.ndim != 1 or not np.iscomplexobj(x):
-        raise ValueError("iq must be a 1-D complex array")
+        raise ParameterError("iq must be a 1-D complex array")
     if x.size < 2:
-        raise ValueError(f"iq must hold at least 2 samples; got {x.size}")
+        raise ParameterError(f"iq must hold at least 2 samples; got {x.size}")
     if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
-        raise ValueError(f"sample_rate_hz must be positive; got {sample_rate_hz!r}")
+        raise ParameterError(f"sample_rate_hz must be positive; got {sample_rate_hz!r}")
     prod = x[1:] * np.conj(x[:-1])
     return np.angle(prod).astype(np.float64) * (sample_rate_hz / (2.0 * math.pi))
 
@@ -676,7 +678,7 @@ def estimate_pilot_offset_hz(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If ``iq`` is too short or an argument is invalid.
 
     Notes
@@ -688,18 +690,19 @@ def estimate_pilot_offset_hz(
     """
     x = np.asarray(iq)
     if x.ndim != 1 or not np.iscomplexobj(x):
-        raise ValueError("iq must be a 1-D complex array")
+        raise ParameterError("iq must be a 1-D complex array")
     if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
-        raise ValueError(f"sample_rate_hz must be positive; got {sample_rate_hz!r}")
+        raise ParameterError(f"sample_rate_hz must be positive; got {sample_rate_hz!r}")
     if sample_rate_hz < 4.0 * (pilot_hz + 3e3):
-        raise ValueError(f"sample_rate_hz={sample_rate_hz} is too low to see a {pilot_hz} Hz pilot")
+        raise ParameterError(
+            f"sample_rate_hz={sample_rate_hz} is too low to see a {pilot_hz} Hz pilot")
     rate = float(sample_rate_hz)
     q = int(rate // 150e3) if rate > 300e3 else 1
     if q > 1:
         x = scipy.signal.resample_poly(x.astype(np.complex128), 1, q)
         rate /= q
     if x.size < int(0.1 * rate):
-        raise ValueError(f"iq must hold at least 0.1 s of signal; got {x.size / rate:.3f} s")
+        raise ParameterError(f"iq must hold at least 0.1 s of signal; got {x.size / rate:.3f} s")
     d = fm_demodulate(x, rate)
     carrier_offset = float(np.mean(d))
     d = d - carrier_offset

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from dsp.errors import ParameterError
 from dsp.types import GeoPosition
 
 __all__ = ["EARTH_RADIUS_M", "distance_m", "bearing_deg", "destination"]
@@ -19,12 +20,12 @@ EARTH_RADIUS_M = 6_371_008.8
 
 def _check(p: GeoPosition, name: str) -> tuple[float, float]:
     if not isinstance(p, GeoPosition):
-        raise TypeError(f"{name} must be a GeoPosition; got {type(p).__name__}")
+        raise ParameterError(f"{name} must be a GeoPosition; got {type(p).__name__}")
     lat, lon = float(p.lat_deg), float(p.lon_deg)
     if not (math.isfinite(lat) and -90.0 <= lat <= 90.0):
-        raise ValueError(f"{name}.lat_deg must be in [-90, 90]; got {p.lat_deg!r}")
+        raise ParameterError(f"{name}.lat_deg must be in [-90, 90]; got {p.lat_deg!r}")
     if not (math.isfinite(lon) and -180.0 <= lon <= 180.0):
-        raise ValueError(f"{name}.lon_deg must be in [-180, 180]; got {p.lon_deg!r}")
+        raise ParameterError(f"{name}.lon_deg must be in [-180, 180]; got {p.lon_deg!r}")
     return math.radians(lat), math.radians(lon)
 
 
@@ -82,9 +83,9 @@ def destination(origin: GeoPosition, bearing: float, dist_m: float) -> GeoPositi
     """
     lat1, lon1 = _check(origin, "origin")
     if not math.isfinite(bearing):
-        raise ValueError(f"bearing must be finite; got {bearing!r}")
+        raise ParameterError(f"bearing must be finite; got {bearing!r}")
     if not (math.isfinite(dist_m) and dist_m >= 0):
-        raise ValueError(f"dist_m must be finite and >= 0; got {dist_m!r}")
+        raise ParameterError(f"dist_m must be finite and >= 0; got {dist_m!r}")
     delta = dist_m / EARTH_RADIUS_M
     theta = math.radians(bearing)
     lat2 = math.asin(

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dsp.errors import ParameterError
 from dsp.noise import estimate_noise_floor
 from dsp.types import Spectrum
 
@@ -93,21 +94,21 @@ def preset_threshold_per_bin(threshold_db: float, obw_hz: float, rbw_hz: float) 
     -100.0
     """
     if not (math.isfinite(threshold_db) and obw_hz > 0 and rbw_hz > 0):
-        raise ValueError("threshold_db must be finite, obw_hz and rbw_hz > 0")
+        raise ParameterError("threshold_db must be finite, obw_hz and rbw_hz > 0")
     return threshold_db - 10.0 * math.log10(obw_hz / rbw_hz) if rbw_hz < obw_hz else threshold_db
 
 
 def _check_spectra(spectra: Sequence[Spectrum]) -> np.ndarray:
     if len(spectra) == 0:
-        raise ValueError("spectra must not be empty")
+        raise ParameterError("spectra must not be empty")
     first = spectra[0]
     for i, s in enumerate(spectra):
         if not isinstance(s, Spectrum):
-            raise TypeError(f"spectra[{i}] is not a Spectrum: {type(s).__name__}")
+            raise ParameterError(f"spectra[{i}] is not a Spectrum: {type(s).__name__}")
         if (s.n_bins != first.n_bins or s.power_unit != first.power_unit
                 or not math.isclose(s.f_start_hz, first.f_start_hz, abs_tol=1e-3)
                 or not math.isclose(s.f_step_hz, first.f_step_hz, rel_tol=1e-9)):
-            raise ValueError(f"spectra[{i}] is not on the grid of spectra[0]")
+            raise ParameterError(f"spectra[{i}] is not on the grid of spectra[0]")
     return np.stack([np.asarray(s.power_db, dtype=np.float64) for s in spectra])
 
 
@@ -149,10 +150,10 @@ def occupancy(
     """
     stack = _check_spectra(spectra)
     if not (math.isfinite(margin_db) and margin_db >= 0):
-        raise ValueError(f"margin_db must be finite and >= 0, got {margin_db!r}")
+        raise ParameterError(f"margin_db must be finite and >= 0, got {margin_db!r}")
     chans = [(float(lo), float(hi)) for lo, hi in channels_hz]
     if not chans:
-        raise ValueError("channels_hz must not be empty")
+        raise ParameterError("channels_hz must not be empty")
     first = spectra[0]
     f = first.f_hz()
     n_bins = first.n_bins
@@ -162,17 +163,17 @@ def occupancy(
     else:
         thr = np.broadcast_to(np.asarray(threshold_db, dtype=np.float64), (n_bins,)).copy()
         if not np.all(np.isfinite(thr)):
-            raise ValueError("threshold_db must be finite")
+            raise ParameterError("threshold_db must be finite")
 
     above = stack > thr  # NaN (unmeasured) bins are never above
     starts, stops = [], []
     for k, (lo, hi) in enumerate(chans):
         if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo):
-            raise ValueError(f"channels_hz[{k}] = ({lo}, {hi}) is not a valid range")
+            raise ParameterError(f"channels_hz[{k}] = ({lo}, {hi}) is not a valid range")
         a = int(np.searchsorted(f, lo, side="left"))
         b = int(np.searchsorted(f, hi, side="left"))
         if b <= a:
-            raise ValueError(
+            raise ParameterError(
                 f"channels_hz[{k}] = ({lo:.0f}, {hi:.0f}) Hz holds no bin of the spectra"
             )
         starts.append(a)

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from dsp.calibration import GainCalibration
+from dsp.errors import ParameterError
 from dsp.spectrum import spectrum_from_block
 from dsp.types import IQBlock, Spectrum
 
@@ -89,11 +90,11 @@ class Hop:
 
 def _num(value: float, name: str, *, positive: bool = False) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
-        raise TypeError(f"{name} must be a number; got {type(value).__name__}")
+        raise ParameterError(f"{name} must be a number; got {type(value).__name__}")
     v = float(value)
     if not math.isfinite(v) or (positive and v <= 0):
         kind = "positive and finite" if positive else "finite"
-        raise ValueError(f"{name} must be {kind}; got {value!r}")
+        raise ParameterError(f"{name} must be {kind}; got {value!r}")
     return v
 
 
@@ -134,7 +135,7 @@ def plan_sweep(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If an argument is out of range (the message names it).
 
     Examples
@@ -150,24 +151,24 @@ def plan_sweep(
     fmax = _num(f_max_hz, "f_max_hz")
     frac = _num(usable_fraction, "usable_fraction")
     if isinstance(fft_size, bool) or not isinstance(fft_size, int | np.integer):
-        raise TypeError(f"fft_size must be an integer; got {fft_size!r}")
+        raise ParameterError(f"fft_size must be an integer; got {fft_size!r}")
     n = int(fft_size)
     if n < 8 or n % 2:
-        raise ValueError(f"fft_size must be an even integer >= 8; got {fft_size}")
+        raise ParameterError(f"fft_size must be an even integer >= 8; got {fft_size}")
     if not 0.0 < frac <= 1.0:
-        raise ValueError(f"usable_fraction must be in (0, 1]; got {usable_fraction!r}")
+        raise ParameterError(f"usable_fraction must be in (0, 1]; got {usable_fraction!r}")
     if fmax <= fmin:
-        raise ValueError(f"f_max_hz ({fmax}) must be above f_min_hz ({fmin})")
+        raise ParameterError(f"f_max_hz ({fmax}) must be above f_min_hz ({fmin})")
     if f1 <= f0:
-        raise ValueError(f"f_stop_hz ({f1}) must be above f_start_hz ({f0})")
+        raise ParameterError(f"f_stop_hz ({f1}) must be above f_start_hz ({f0})")
     if f0 < fmin or f1 > fmax:
-        raise ValueError(
+        raise ParameterError(
             f"span [{f0}, {f1}] Hz (f_start_hz, f_stop_hz) must lie in the tuner range "
             f"[{fmin}, {fmax}] Hz"
         )
     usable = 2 * int(frac * n / 2)  # even, so the kept bins sit symmetric about DC
     if usable < 4:
-        raise ValueError(
+        raise ParameterError(
             f"usable_fraction={usable_fraction!r} keeps {usable} of {n} bins; need >= 4"
         )
     step = rate / n
@@ -183,10 +184,10 @@ def plan_sweep(
         # of the tuner range it is pulled down (its lower usable half still covers a).
         c = min(max(a + half, c_min), c_max)
         if c - half > a:  # cannot happen when f_start_hz >= f_min_hz; guard anyway
-            raise ValueError(f"f_start_hz ({f0}) is below what the tuner range can cover")
+            raise ParameterError(f"f_start_hz ({f0}) is below what the tuner range can cover")
         end = min(n_out, c + half)
         if end <= a:
-            raise ValueError(f"f_stop_hz ({f1}) is above what the tuner range can cover")
+            raise ParameterError(f"f_stop_hz ({f1}) is above what the tuner range can cover")
         hops.append(
             Hop(
                 f_center_hz=f0 + c * step,
@@ -210,7 +211,7 @@ def sweep_grid(plan: Sequence[Hop]) -> tuple[float, float, int]:
     (88000000.0, 2343.75, 8534)
     """
     if not plan:
-        raise ValueError("plan must hold at least one hop")
+        raise ParameterError("plan must hold at least one hop")
     first = plan[0]
     step = first.f_step_hz
     f_start = first.f_center_hz + (first.first_bin - first.dc_bin - first.out_first_bin) * step
@@ -252,7 +253,7 @@ def stitch(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If the spectra do not match the plan (count, bins, grid, unit, RBW).
 
     Examples
@@ -265,13 +266,13 @@ def stitch(
     (126, 100000000.0, 102000000.0, ((0, 0), (48, 10)), (23, 24, 25, 71, 72, 73, 119, 120, 121))
     """
     if len(hop_spectra) != len(plan):
-        raise ValueError(
+        raise ParameterError(
             f"hop_spectra has {len(hop_spectra)} spectra but plan has {len(plan)} hops"
         )
     if not plan:
-        raise ValueError("plan must hold at least one hop")
+        raise ParameterError("plan must hold at least one hop")
     if isinstance(dc_guard_bins, bool) or not isinstance(dc_guard_bins, int) or dc_guard_bins < 0:
-        raise ValueError(f"dc_guard_bins must be an integer >= 0; got {dc_guard_bins!r}")
+        raise ParameterError(f"dc_guard_bins must be an integer >= 0; got {dc_guard_bins!r}")
     f_start, step, n_out = sweep_grid(plan)
     ref = hop_spectra[0]
     out = np.empty(n_out, dtype=np.float32)
@@ -279,25 +280,25 @@ def stitch(
     for i, (spec, hop) in enumerate(zip(hop_spectra, plan, strict=True)):
         where = f"hop_spectra[{i}]"
         if spec.n_bins != hop.fft_size:
-            raise ValueError(f"{where} has {spec.n_bins} bins; the plan expects {hop.fft_size}")
+            raise ParameterError(f"{where} has {spec.n_bins} bins; the plan expects {hop.fft_size}")
         if abs(spec.f_step_hz - step) > 1e-9 * step:
-            raise ValueError(f"{where} has f_step_hz {spec.f_step_hz}; the plan expects {step}")
+            raise ParameterError(f"{where} has f_step_hz {spec.f_step_hz}; the plan expects {step}")
         expected = hop.f_center_hz - hop.dc_bin * step
         if abs(spec.f_start_hz - expected) > 0.01 * step:
-            raise ValueError(
+            raise ParameterError(
                 f"{where} starts at {spec.f_start_hz} Hz; the plan's hop starts at {expected} Hz"
             )
         if spec.power_unit != ref.power_unit:
-            raise ValueError(f"{where} is in {spec.power_unit}, hop 0 in {ref.power_unit}")
+            raise ParameterError(f"{where} is in {spec.power_unit}, hop 0 in {ref.power_unit}")
         if abs(spec.rbw_hz - ref.rbw_hz) > 1e-6 * ref.rbw_hz or spec.window != ref.window:
-            raise ValueError(f"{where} has a different window or RBW from hop 0")
+            raise ParameterError(f"{where} has a different window or RBW from hop 0")
         sl = slice(hop.out_first_bin, hop.out_first_bin + hop.n_bins)
         if filled[sl].any():
-            raise ValueError(f"plan hop {i} overlaps an earlier hop")
+            raise ParameterError(f"plan hop {i} overlaps an earlier hop")
         out[sl] = spec.power_db[hop.first_bin : hop.first_bin + hop.n_bins]
         filled[sl] = True
     if not filled.all():
-        raise ValueError(f"plan leaves {int((~filled).sum())} sweep bins uncovered")
+        raise ParameterError(f"plan leaves {int((~filled).sum())} sweep bins uncovered")
 
     interpolated = _fill_dc_bins(out, plan, dc_guard_bins)
     order = sorted(range(len(plan)), key=lambda i: plan[i].out_first_bin)
@@ -334,7 +335,7 @@ def _fill_dc_bins(out: np.ndarray, plan: Sequence[Hop], guard: int) -> tuple[int
     if idx.size == 0:
         return ()
     if good.size == 0:
-        raise ValueError("dc_guard_bins leaves no measured bin to interpolate from")
+        raise ParameterError("dc_guard_bins leaves no measured bin to interpolate from")
     lin = np.power(10.0, out[good].astype(np.float64) / 10.0)
     # np.interp holds the end values, so a DC bin at the sweep's edge copies its neighbour.
     out[idx] = (10.0 * np.log10(np.interp(idx, good, lin))).astype(np.float32)
@@ -371,23 +372,23 @@ def sweep_spectrum(
 
     Raises
     ------
-    ValueError
+    ParameterError
         If a block's tuning or sample rate does not match its hop.
     """
     if len(blocks) != len(plan):
-        raise ValueError(f"blocks has {len(blocks)} blocks but plan has {len(plan)} hops")
+        raise ParameterError(f"blocks has {len(blocks)} blocks but plan has {len(plan)} hops")
     for key in ("fft_size", "calibration_offset_db"):
         if key in welch_kw:
-            raise TypeError(f"{key} comes from the plan / gain_calibration; do not pass it")
+            raise ParameterError(f"{key} comes from the plan / gain_calibration; do not pass it")
     spectra = []
     for i, (block, hop) in enumerate(zip(blocks, plan, strict=True)):
         if abs(block.sample_rate_hz - hop.sample_rate_hz) > 1e-9 * hop.sample_rate_hz:
-            raise ValueError(
+            raise ParameterError(
                 f"blocks[{i}] has sample_rate_hz {block.sample_rate_hz}; "
                 f"the plan expects {hop.sample_rate_hz}"
             )
         if abs(block.f_center_hz - hop.f_center_hz) > 0.01 * hop.f_step_hz:
-            raise ValueError(
+            raise ParameterError(
                 f"blocks[{i}] is tuned to {block.f_center_hz} Hz; the plan's hop is at "
                 f"{hop.f_center_hz} Hz"
             )

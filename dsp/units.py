@@ -23,6 +23,8 @@ import math
 import numpy as np
 from numpy.typing import ArrayLike
 
+from dsp.errors import ParameterError
+
 __all__ = [
     "SPEED_OF_LIGHT_M_S",
     "DIPOLE_GAIN_DBI",
@@ -55,14 +57,14 @@ def _arr(x: ArrayLike, name: str) -> np.ndarray:
     try:
         arr = np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be a number or an array of numbers") from err
+        raise ParameterError(f"{name} must be a number or an array of numbers") from err
     return arr
 
 
 def _positive(x: ArrayLike, name: str) -> np.ndarray:
     arr = _arr(x, name)
     if np.any(~(arr > 0)):
-        raise ValueError(f"{name} must be positive")
+        raise ParameterError(f"{name} must be positive")
     return arr
 
 

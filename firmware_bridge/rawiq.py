@@ -36,6 +36,7 @@ import numpy as np
 
 from dsp.errors import InputFormatError
 from firmware_bridge.recording import IQRecording
+from firmware_bridge.units import check_rf_centre_hz, check_sample_rate_hz
 
 __all__ = [
     "RAW_FORMATS",
@@ -133,8 +134,14 @@ def _scale(fmt: str) -> tuple[float, float]:
     }[fmt]
 
 
-def raw_to_complex64(components: np.ndarray, fmt: str) -> np.ndarray:
+def raw_to_complex64(components: np.ndarray, fmt: str, *, source: str | None = None,
+                     first_sample: int = 0) -> np.ndarray:
     """Interleaved I, Q components of ``fmt`` -> complex64 with full scale 1.0.
+
+    Float formats must hold finite values (a NaN or Inf sample, or a cf64 value beyond
+    complex64's range, would poison every spectrum it enters): otherwise
+    :class:`InputFormatError` names ``source`` and the sample index (counted from
+    ``first_sample``, for callers that convert a file in chunks).
 
     >>> raw_to_complex64(np.array([255, 0, 127, 128], dtype=np.uint8), "cu8")
     array([ 0.99609375-0.99609375j, -0.00390625+0.00390625j], dtype=complex64)
@@ -143,12 +150,26 @@ def raw_to_complex64(components: np.ndarray, fmt: str) -> np.ndarray:
     if components.size % 2:
         raise InputFormatError("số thành phần lẻ / odd number of I/Q components")
     offset, scale = _scale(fmt)
-    x = components.astype(np.float32)
+    with np.errstate(over="ignore"):  # cf64 beyond float32 becomes Inf, refused below
+        x = components.astype(np.float32)
     if offset:
         x -= np.float32(offset)
     if scale != 1.0:
         x *= np.float32(1.0 / scale)
+    if fmt in ("cf32", "cf64"):
+        _check_finite(x, source, first_sample)
     return x.view(np.complex64) if x.flags.c_contiguous else x.copy().view(np.complex64)
+
+
+def _check_finite(components: np.ndarray, source: str | None, first_sample: int) -> None:
+    """Raise naming the first sample that is NaN or infinite (components interleaved)."""
+    finite = np.isfinite(components)
+    if not finite.all():
+        k = int(np.argmin(finite)) // 2 + first_sample
+        raise InputFormatError(
+            f"mẫu không hữu hạn (NaN/Inf) tại mẫu {k} / sample {k} is not finite (NaN or Inf)",
+            source=source, field="samples",
+        )
 
 
 def cu8_to_complex64(raw: np.ndarray) -> np.ndarray:
@@ -228,7 +249,7 @@ def read_raw_iq(
     name_fc, name_fs = rates_from_filename(path)
     sample_rate_hz = sample_rate_hz if sample_rate_hz is not None else name_fs
     f_center_hz = f_center_hz if f_center_hz is not None else name_fc
-    if sample_rate_hz is None or not sample_rate_hz > 0:
+    if sample_rate_hz is None:
         raise InputFormatError(
             "tệp IQ thô không ghi tốc độ lấy mẫu / a raw IQ file has no sample rate: "
             "give --rate (e.g. --rate 2.4M)",
@@ -242,6 +263,8 @@ def read_raw_iq(
             source=source,
             field="freq",
         )
+    sample_rate_hz = check_sample_rate_hz(sample_rate_hz, source=source, field="rate")
+    f_center_hz = check_rf_centre_hz(f_center_hz, sample_rate_hz, source=source, field="freq")
     dtype = RAW_FORMATS[fmt]
     try:
         size = path.stat().st_size
@@ -264,7 +287,7 @@ def read_raw_iq(
         t_start_ns = path.stat().st_mtime_ns
     return IQRecording(
         source=source,
-        samples=raw_to_complex64(components, fmt),
+        samples=raw_to_complex64(components, fmt, source=source),
         sample_rate_hz=float(sample_rate_hz),
         f_center_hz=float(f_center_hz),
         t_start_ns=int(t_start_ns),

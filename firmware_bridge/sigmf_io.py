@@ -41,6 +41,7 @@ from dsp.errors import InputFormatError
 from dsp.types import Emission, GeoPosition
 from firmware_bridge.rawiq import complex64_to_cu8, cu8_to_complex64
 from firmware_bridge.recording import IQRecording
+from firmware_bridge.units import check_rf_centre_hz, check_sample_rate_hz
 
 __all__ = [
     "RFWATCH_NS",
@@ -205,7 +206,7 @@ def read_sigmf(
 
 #: What sigmf-python may raise on metadata it cannot use.
 _METADATA_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError,
-                    ZeroDivisionError, OverflowError, OSError)
+                    ZeroDivisionError, OverflowError, OSError, RecursionError)
 
 
 def _schema_error(err: Exception, meta_path: Path) -> InputFormatError:
@@ -239,9 +240,16 @@ def _prevalidate(meta_path: Path) -> None:
             source=str(meta_path),
             line=err.lineno,
         ) from err
+    except RecursionError as err:  # nesting deeper than the interpreter's stack
+        raise InputFormatError(
+            f"JSON lồng quá sâu / JSON nested deeper than {MAX_JSON_DEPTH} levels",
+            source=str(meta_path),
+        ) from err
     if not isinstance(doc, dict):
         raise InputFormatError("siêu dữ liệu phải là một đối tượng JSON / metadata must be a "
                                "JSON object", source=str(meta_path))
+    # Checked before the schema: jsonschema and sigmf-python recurse into the document.
+    _check_depth(doc, meta_path)
     try:
         with warnings.catch_warnings():
             # Other tools' undeclared extensions are their business, not an error.
@@ -252,6 +260,78 @@ def _prevalidate(meta_path: Path) -> None:
     except KeyError as err:  # a section the schema does not require but sigmf reads
         raise InputFormatError(f"thiếu mục / missing section {err}", source=str(meta_path),
                                field=str(err.args[0])) from err
+    _check_values(doc, meta_path)
+
+
+#: Deepest nesting of objects and arrays accepted in a ``.sigmf-meta`` file. SigMF's
+#: own structure is 3 levels deep; extensions may add a few.
+MAX_JSON_DEPTH = 32
+
+
+def _check_depth(doc: object, meta_path: Path) -> None:
+    """Refuse documents nested deeper than :data:`MAX_JSON_DEPTH` (iteratively)."""
+    stack: list[tuple[object, int, str]] = [(doc, 1, "")]
+    while stack:
+        node, depth, where = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise InputFormatError(
+                f"JSON lồng quá sâu / JSON nested deeper than {MAX_JSON_DEPTH} levels",
+                source=str(meta_path), field=where or None,
+            )
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1, k if not where else where) for k, v in node.items()
+                         if isinstance(v, dict | list))
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1, where) for v in node if isinstance(v, dict | list))
+
+
+def _check_values(doc: dict, meta_path: Path) -> None:
+    """Check the values rfwatch uses where they enter: rate, frequency, sample_start.
+
+    The schema checks types only: a ``core:sample_rate`` of 1e-300, a
+    ``core:frequency`` of 0 or below (emissions at negative frequencies) or a
+    ``core:sample_start`` past the end of the dataset pass it.
+    """
+    glob = doc.get("global")
+    captures = doc.get("captures")
+    if not isinstance(glob, dict) or not isinstance(captures, list):
+        return  # the schema check reports these
+    rate = glob.get("core:sample_rate")
+    if rate is not None:
+        rate = check_sample_rate_hz(rate, source=str(meta_path), field="core:sample_rate")
+    n_samples = _dataset_samples(glob, meta_path)
+    for i, cap in enumerate(captures):
+        if not isinstance(cap, dict):
+            continue
+        freq = cap.get("core:frequency")
+        if freq is not None and rate is not None:
+            check_rf_centre_hz(freq, rate, source=str(meta_path),
+                               field=f"captures[{i}].core:frequency")
+        start = cap.get("core:sample_start")
+        if (n_samples is not None and isinstance(start, int) and not isinstance(start, bool)
+                and start >= max(n_samples, 1)):
+            raise InputFormatError(
+                f"core:sample_start {start} vượt quá dữ liệu ({n_samples} mẫu) / is past the "
+                f"end of the dataset ({n_samples} samples)",
+                source=str(meta_path), field=f"captures[{i}].core:sample_start",
+            )
+
+
+def _dataset_samples(glob: dict, meta_path: Path) -> int | None:
+    """Samples per channel in the ``.sigmf-data`` beside ``meta_path``; None if unknown."""
+    from sigmf import error as sigmf_error
+    from sigmf.sigmffile import dtype_info
+
+    data_path = meta_path.with_suffix(".sigmf-data")
+    try:
+        info = dtype_info(str(glob.get("core:datatype", "")))
+        size = data_path.stat().st_size
+    except (sigmf_error.SigMFError, OSError, TypeError, ValueError, KeyError):
+        return None  # reported where the datatype or the dataset is read
+    channels = glob.get("core:num_channels", 1)
+    if isinstance(channels, bool) or not isinstance(channels, int) or channels < 1:
+        return None
+    return size // (int(info["sample_size"]) * channels)
 
 
 def _read_sigmf(
@@ -309,9 +389,10 @@ def _read_sigmf(
             field="core:datatype",
         )
     rate = glob.get("core:sample_rate")
-    if not isinstance(rate, int | float) or not rate > 0:
+    if rate is None:
         raise InputFormatError("thiếu tốc độ lấy mẫu / no core:sample_rate",
                                source=str(meta_path), field="core:sample_rate")
+    rate = check_sample_rate_hz(rate, source=str(meta_path), field="core:sample_rate")
     n_channels = int(glob.get("core:num_channels", 1))
     if not 0 <= channel < n_channels:
         raise InputFormatError(f"không có kênh {channel} / no channel {channel} "
@@ -351,6 +432,13 @@ def _read_sigmf(
             "give --freq",
             source=str(meta_path),
             field="core:frequency",
+        )
+    freq = check_rf_centre_hz(freq, rate, source=str(meta_path), field="core:frequency")
+    if not info["is_fixedpoint"] and not np.isfinite(samples.view(np.float32)).all():
+        k = int(np.argmin(np.isfinite(samples.view(np.float32)))) // 2 + start
+        raise InputFormatError(
+            f"mẫu không hữu hạn (NaN/Inf) tại mẫu {k} / sample {k} is not finite (NaN or Inf)",
+            source=source, field="samples",
         )
     t_start_ns = 0
     if "core:datetime" in first:

@@ -33,8 +33,9 @@ parameter says which zone the file was written in; it defaults to UTC, which is 
 for stations whose clock is UTC (rfwatch stations run in UTC). Every time returned is
 UTC ns. rtl_power stamps a sweep when its integration interval ends.
 
-Errors: any malformed line raises :class:`dsp.errors.InputFormatError` naming the
-file, the 1-based line and the field; nothing else escapes the parser.
+Errors: any malformed line (including a NaN or infinite dB value) raises
+:class:`dsp.errors.InputFormatError` naming the file, the 1-based line and the field;
+nothing else escapes the parser.
 """
 
 from __future__ import annotations
@@ -172,12 +173,20 @@ def _parse_row(text: str, line: int, source: str, tz: tzinfo) -> SurveyRow:
     power = np.empty(len(values), dtype=np.float32)
     for i, v in enumerate(values):
         try:
-            power[i] = float(v)
+            value = float(v)
         except ValueError as err:
             raise InputFormatError(
                 f"giá trị dB không phải số / dB value #{i + 1} is not a number: {v!r}",
                 source=source, line=line, field="dB",
             ) from err
+        # NaN/Inf (rtl_power prints -inf for a bin of zero power) or a value beyond
+        # float32 would poison the averages and the noise floor of every sweep.
+        if not (math.isfinite(value) and abs(value) < 1e30):
+            raise InputFormatError(
+                f"giá trị dB không hữu hạn / dB value #{i + 1} is not finite: {v!r}",
+                source=source, line=line, field="dB",
+            )
+        power[i] = value
     return SurveyRow(line, t_ns, f_low, f_high, step, int(samples), power, rtl_power)
 
 

@@ -55,8 +55,14 @@ def main() -> None:
     try:
         app()
     except RfwatchError as err:
+        from rich.text import Text
+
         err_console = Console(stderr=True, soft_wrap=True)
-        err_console.print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
+        # One line, and the message as plain text: a file name or value holding
+        # "[...]" must not be read as markup, a newline must not split the line.
+        message = " ".join(str(err).split()) or type(err).__name__
+        err_console.print(Text.assemble(("Lỗi / Error: ", "bold red"), message),
+                          highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
         Console(stderr=True).print("Đã dừng / interrupted")

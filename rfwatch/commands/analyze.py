@@ -20,7 +20,7 @@ An SNR that cannot be known (no noise visible in the span) is ``null``, never
 negative. ``flags`` are the codes of :data:`dsp.types.EMISSION_FLAGS` (``span_edge``:
 the bandwidth is a lower bound). ``overload`` is the fraction of raw samples at the
 ADC's rails, ``null`` when unknown. ``rejected`` lists the receiver artefacts
-(``dc_spike``, ``iq_image``, ``overload_product``) that are not reported as
+(``dc_spike``, ``iq_image``, ``overload_product``, ``hop_alias``) that are not reported as
 emissions. The keys after ``t_last`` and after ``emissions`` were added later:
 scripts reading the first ones keep working.
 
@@ -47,6 +47,8 @@ __all__ = ["run_analysis", "analysis_json", "register"]
 
 #: x of the x-dB bandwidth reported as ``bw_26db_hz``.
 _X_DB = 26.0
+#: Fewest complex samples an IQ recording must hold to be analysed (one FFT of 64).
+MIN_SAMPLES = 64
 
 
 def run_analysis(
@@ -77,21 +79,32 @@ def run_analysis(
     dsp.errors.InputFormatError
         The file cannot be read (the message names the file and what is wrong).
     """
+    from dsp.errors import InputFormatError, ParameterError
     from firmware_bridge.recordings import load_recording
 
     rec = load_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz, tz=tz)
-    if hasattr(rec, "spectra"):
-        return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
-    return analyze_iq(
-        rec.samples,
-        sample_rate_hz=rec.sample_rate_hz,
-        f_center_hz=rec.f_center_hz,
-        t_start_ns=rec.t_start_ns,
-        threshold_db=threshold_db,
-        x_db=_X_DB,
-        overload=rec.overload,
-        receiver_id=rec.receiver_id,
-    )
+    try:
+        if hasattr(rec, "spectra"):
+            return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
+        if rec.samples.size < MIN_SAMPLES:
+            raise InputFormatError(
+                f"chỉ có {rec.samples.size} mẫu, cần ít nhất {MIN_SAMPLES} / only "
+                f"{rec.samples.size} samples, at least {MIN_SAMPLES} are needed",
+                source=str(path), field="samples",
+            )
+        return analyze_iq(
+            rec.samples,
+            sample_rate_hz=rec.sample_rate_hz,
+            f_center_hz=rec.f_center_hz,
+            t_start_ns=rec.t_start_ns,
+            threshold_db=threshold_db,
+            x_db=_X_DB,
+            overload=rec.overload,
+            receiver_id=rec.receiver_id,
+        )
+    except ParameterError as err:
+        # a value from the file that dsp cannot use: name the file
+        raise InputFormatError(str(err), source=str(path)) from err
 
 
 def _iso_utc(t_ns: int) -> str:
@@ -114,7 +127,7 @@ def _snr(value: float) -> float | None:
 
 #: ``rejected`` reasons of :class:`dsp.pipeline.AnalysisResult` that are receiver
 #: artefacts (the others, e.g. ``low_snr``, are candidates too weak to report).
-ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product")
+ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product", "hop_alias")
 
 
 def analysis_json(result: AnalysisResult, *, source: str) -> dict:

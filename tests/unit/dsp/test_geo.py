@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dsp.errors import ParameterError
 from dsp.geo import EARTH_RADIUS_M, bearing_deg, destination, distance_m
 from dsp.types import GeoPosition
 
@@ -64,7 +65,7 @@ def test_bad_positions_are_refused() -> None:
         distance_m(GeoPosition(91, 0), GeoPosition(0, 0))
     with pytest.raises(ValueError, match=r"b.lon_deg must be in \[-180, 180\]"):
         bearing_deg(GeoPosition(0, 0), GeoPosition(0, 200))
-    with pytest.raises(TypeError, match="a must be a GeoPosition"):
+    with pytest.raises(ParameterError, match="a must be a GeoPosition"):
         distance_m((0, 0), GeoPosition(0, 0))  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="dist_m must be finite and >= 0"):
         destination(GeoPosition(0, 0), 10.0, -1.0)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from dsp.errors import ParameterError
 from dsp.units import (
     DIPOLE_GAIN_DBI,
     SPEED_OF_LIGHT_M_S,
@@ -94,5 +95,5 @@ def test_erp_eirp_and_field_to_power() -> None:
 def test_bad_values_are_refused(fn: Callable[..., object], args: tuple, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         fn(*args)
-    with pytest.raises(TypeError, match="must be a number"):
+    with pytest.raises(ParameterError, match="must be a number"):
         dbm_to_w("ten")
