@@ -511,6 +511,11 @@ def _location_text(loc: dict | None, note: str | None) -> str:
     if loc.get("drive_to"):
         d = loc["drive_to"]
         text += f"; đo lưu động tại / drive to {d['lat_deg']:.5f}, {d['lon_deg']:.5f}"
+    if loc["verdict"] == "foreign":
+        # A case keeps its kind (the database enforces it): the inspector dismisses it
+        # as foreign and the matter goes to coordination.
+        text += ("; đề nghị: phía nước ngoài, chuyển phối hợp tần số / suggested: "
+                 "foreign side, dismiss as foreign_coordinated and report for coordination")
     return text
 
 
