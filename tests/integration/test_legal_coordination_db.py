@@ -51,8 +51,10 @@ FOREIGN = ForeignStation.model_validate(dict(
     emission="16K0F3E", erp_w=50.0, lat=22.01, lon=106.73, country="CN"))
 LICENCE = Licence.model_validate(dict(
     licence_id="LM-1", licensee="Công ty Thử", station_name="Trạm", service="land_mobile",
-    f_hz=432.850e6, emission="16K0F3E", erp_w=10.0, lat=21.9, lon=106.65,
+    f_hz=F_CN, emission="16K0F3E", erp_w=10.0, lat=21.9, lon=106.65,
     valid_from="2024-01-01", valid_to="2028-12-31", status="valid"))
+# Our licence shares the foreign station's channel: only then is the foreign field at
+# the border a coordination matter (compliance.rules, cross_border_over_trigger).
 REGISTRY = Registry(licences=(LICENCE,), foreign=(FOREIGN,))
 
 

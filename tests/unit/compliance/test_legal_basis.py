@@ -15,6 +15,7 @@ from compliance.reference import load_reference_data
 from compliance.registry import Registry
 from compliance.rules import VIETNAM_TZ, evaluate, legal_date
 from dsp.errors import ConfigError
+from dsp.types import GeoPosition
 
 _conf = importlib.import_module("tests.unit.compliance.conftest")
 make_emission, make_licence, make_foreign = (
@@ -98,10 +99,13 @@ def test_off_raster_is_information_and_foreign_is_a_coordination_matter(referenc
         xb = reference.legal.citation("cross_border_over_trigger", on)
         assert xb.matter == "coordination" and xb.instrument == "itu_rr_art15"
         assert "15/2020" not in xb.text and "174/2026" not in xb.text
-    reg = Registry(foreign=(make_foreign("CN-1", F_LM),))
+    # a site 1 km from the border line and a licence of ours on the same channel: the
+    # conditions of a coordination matter (compliance.rules, cross_border_over_trigger)
+    reg = Registry(foreign=(make_foreign("CN-1", F_LM),),
+                   licences=(make_licence("LM-1", F_LM),))
     trigger = reference.coordination.trigger_for("land_mobile", F_LM).trigger_dbuv_m
     [f] = evaluate([make_emission(F_LM, e_dbuv_m=trigger + 5, power_unit="dBm")], reg,
-                   reference)[1]
+                   reference, site=GeoPosition(21.97, 106.70))[1]
     assert (f.kind, f.matter) == ("cross_border_over_trigger", "coordination")
 
 
