@@ -1,0 +1,76 @@
+"""Login, refresh, rate limit, disabled users; station tokens and user tokens kept apart."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.models import AuditEntry
+from api.users import UserService
+
+from .conftest import PASSWORD, bearer, ingest, login, make_batch
+
+
+def test_password_login_gives_bearer_tokens_that_work_and_refresh(client: TestClient) -> None:
+    tok = login(client, "inspector1")
+    assert tok["token_type"] == "bearer" and tok["role"] == "inspector"
+    me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {tok['access_token']}"})
+    assert me.status_code == 200 and me.json()["name"] == "inspector1"
+    assert "cases:assign" in me.json()["permissions"]
+    # A refresh token buys a new access token, but is not itself an access token.
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": tok["refresh_token"]})
+    assert r.status_code == 200 and r.json()["access_token"] != tok["access_token"]
+    bad = client.get("/api/v1/auth/me",
+                     headers={"Authorization": f"Bearer {tok['refresh_token']}"})
+    assert bad.status_code == 401
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": tok["access_token"]})
+    assert r.status_code == 401
+
+
+def test_wrong_password_is_401_and_logins_are_rate_limited(client: TestClient, desk) -> None:  # noqa: ANN001
+    for _ in range(5):
+        r = client.post("/api/v1/auth/token", data={"username": "field1", "password": "nope"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/auth/token", data={"username": "field1", "password": PASSWORD})
+    assert r.status_code == 429 and int(r.headers["retry-after"]) > 0
+    with desk.services.sessions() as s:
+        actions = [a.action for a in s.query(AuditEntry).filter_by(subject="user:field1")]
+    assert actions.count("login.failed") == 5
+
+
+def test_disabling_a_user_revokes_their_tokens_at_once(client: TestClient, desk) -> None:  # noqa: ANN001
+    tok = login(client, "field1")
+    headers = {"Authorization": f"Bearer {tok['access_token']}"}
+    assert client.get("/api/v1/cases", headers=headers).status_code == 200
+    r = client.post("/api/v1/users/field1/disable", headers=bearer(client, "admin1"))
+    assert r.status_code == 200 and r.json()["active"] is False
+    assert client.get("/api/v1/cases", headers=headers).status_code == 401
+    r = client.post("/api/v1/auth/refresh", json={"refresh_token": tok["refresh_token"]})
+    assert r.status_code == 401
+    r = client.post("/api/v1/auth/token", data={"username": "field1", "password": PASSWORD})
+    assert r.status_code == 401
+    stored = UserService(desk.services.sessions).get("field1")
+    assert stored is not None and stored.password_hash.startswith("$argon2id$")
+
+
+def test_station_tokens_only_ingest_and_user_tokens_cannot_ingest(client: TestClient,
+                                                                   desk) -> None:  # noqa: ANN001
+    station = {"Authorization": f"Bearer {desk.tokens['LS-HN']}"}
+    assert client.get("/api/v1/cases", headers=station).status_code == 401
+    r = client.post("/api/v1/ingest/batches", content=make_batch().model_dump_json(),
+                    headers={**bearer(client, "admin1"), "Content-Type": "application/json"})
+    assert r.status_code == 403
+    assert ingest(client, desk, make_batch())["status"] == "accepted"
+
+
+def test_audit_log_is_append_only(client: TestClient, desk) -> None:  # noqa: ANN001
+    import pytest
+    import sqlalchemy as sa
+
+    login(client, "admin1")
+    with desk.services.sessions() as s:
+        n = s.scalar(sa.select(sa.func.count()).select_from(AuditEntry))
+    assert n >= 5  # users added + a login
+    engine = desk.services.engine
+    for stmt in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as c:
+            c.execute(sa.text(stmt))
