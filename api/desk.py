@@ -4,14 +4,20 @@ spectrum and alarms, pages. :func:`install` adds it all to an app (one call from
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 
-__all__ = ["install"]
+__all__ = ["install", "routers"]
+
+
+def routers() -> list[APIRouter]:
+    """The desk's routers (one per resource)."""
+    from api.routes import alarms, auth, cases, live_ws, observations, pages, registry, users
+
+    return [m.router for m in (auth, users, cases, registry, observations, alarms, live_ws,
+                               pages)]
 
 
 def install(app: FastAPI) -> None:
     """Add the desk's routers to ``app``."""
-    from api.routes import alarms, auth, cases, live_ws, observations, pages, registry, users
-
-    for module in (auth, users, cases, registry, observations, alarms, live_ws, pages):
-        app.include_router(module.router)
+    for router in routers():
+        app.include_router(router)

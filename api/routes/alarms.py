@@ -15,7 +15,7 @@ from fastapi import (
     WebSocketDisconnect,
     status,
 )
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api import centre_access
 from api.alarms import AlarmWatcher, ack, pending_alarms
@@ -33,7 +33,7 @@ class AlarmPublic(BaseModel):
     type: str
     case_id: str
     status: str
-    emitter_class: str
+    emitter_class: str = Field(alias="class")
     f_hz: float
     severity: str
     finding_kinds: list[str]
@@ -49,13 +49,13 @@ class AckPublic(BaseModel):
     finding_id: int
 
 
-@router.get("", response_model=list[AlarmPublic], responses=responses(401, 403))
+@router.get("", response_model=list[AlarmPublic], response_model_by_alias=True,
+            responses=responses(401, 403))
 def list_alarms(request: Request,
                 user: Annotated[CurrentUser, Depends(Require("alarms:read"))]) -> list[AlarmPublic]:
     """Cảnh báo chưa xác nhận / open cases with findings this user has not acknowledged."""
     with centre_access.sessions(request)() as session:
-        return [AlarmPublic(emitter_class=a.pop("class"), **a)
-                for a in pending_alarms(session, user.name)]
+        return [AlarmPublic(**a) for a in pending_alarms(session, user.name)]
 
 
 @router.post("/{case_id}/ack", response_model=AckPublic, responses=responses(401, 403, 404, 422))

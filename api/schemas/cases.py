@@ -73,11 +73,13 @@ class EvidencePublic(BaseModel):
 
 
 class HistoryPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     t: str
     actor: str
     action: str
-    from_status: str | None = Field(serialization_alias="from")
-    to_status: str | None = Field(serialization_alias="to")
+    from_status: str | None = Field(alias="from")
+    to_status: str | None = Field(alias="to")
     detail: str
 
 

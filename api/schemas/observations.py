@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = ["EmissionPublic", "SpectrumPublic", "StationPublic"]
 
@@ -32,8 +32,10 @@ class SpectrumPublic(BaseModel):
 
 
 class EmissionPublic(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
     station: str
-    emitter_class: str = Field(serialization_alias="class")
+    emitter_class: str = Field(alias="class")
     t: str
     t_ns: int
     f_hz: float | None
