@@ -12,7 +12,6 @@ from fastapi import (
     HTTPException,
     Request,
     WebSocket,
-    WebSocketDisconnect,
     status,
 )
 from pydantic import BaseModel, Field
@@ -22,6 +21,7 @@ from api.alarms import AlarmWatcher, ack, pending_alarms
 from api.authz import CurrentUser, Require, ws_user
 from api.schemas.common import responses
 from api.users import audit
+from api.ws_pump import pump
 from compliance.models import Case
 
 __all__ = ["AlarmPublic", "router"]
@@ -113,11 +113,10 @@ async def alarm_push(websocket: WebSocket) -> None:
     clients = _watcher(websocket)
     queue: asyncio.Queue[dict] = asyncio.Queue(maxsize=256)
     clients.queues.add(queue)
+    async def send(event: dict) -> None:
+        await websocket.send_text(json.dumps(event, ensure_ascii=False))
+
     try:
-        while True:
-            event = await queue.get()
-            await websocket.send_text(json.dumps(event, ensure_ascii=False))
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+        await pump(websocket, queue, send)
     finally:
         clients.queues.discard(queue)

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import threading
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, WebSocket
 
 from api import centre_access
 from api.authz import ws_user
 from api.live_frames import encode_frame
+from api.ws_pump import pump
 
 __all__ = ["CLIENT_QUEUE", "LiveFanout", "router"]
 
@@ -100,12 +101,11 @@ async def live(websocket: WebSocket, station_id: str) -> None:
     client = _Client(station_id, band)
     fan = _fanout(websocket)
     fan.add(client)
+    async def send(payload: bytes) -> None:
+        await websocket.send_bytes(payload)
+        client.sent += 1
+
     try:
-        while True:
-            payload = await client.queue.get()
-            await websocket.send_bytes(payload)
-            client.sent += 1
-    except (WebSocketDisconnect, RuntimeError):
-        pass
+        await pump(websocket, client.queue, send)
     finally:
         fan.remove(client)

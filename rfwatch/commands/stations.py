@@ -130,7 +130,10 @@ def central_run(
     console.print(f"Trung tâm / centre on http://{host}:{port}")
     # Stations post every few seconds: keep their connections open longer than that,
     # or a post can race the server closing an idle connection.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
+    from api.serve import WS_PROTOCOL
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75,
+                ws=WS_PROTOCOL)
 
 
 def central_token(
