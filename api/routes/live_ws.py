@@ -46,6 +46,8 @@ class LiveFanout:
     def __init__(self, hub, loop: asyncio.AbstractEventLoop) -> None:  # noqa: ANN001
         self._loop = loop
         self._clients: set[_Client] = set()
+        #: The most frames any one client (gone or connected) has lost so far.
+        self.max_dropped = 0
         self._sub = hub.subscribe(maxsize=256)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="live-fanout", daemon=True)
@@ -72,6 +74,7 @@ class LiveFanout:
         self._clients.add(client)
 
     def remove(self, client: _Client) -> None:
+        self.max_dropped = max(self.max_dropped, client.dropped)
         self._clients.discard(client)
 
     def close(self) -> None:

@@ -74,3 +74,24 @@ def test_audit_log_is_append_only(client: TestClient, desk) -> None:  # noqa: AN
     for stmt in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log"):
         with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as c:
             c.execute(sa.text(stmt))
+
+
+def test_audit_log_is_append_only_on_postgres(pg_url: str) -> None:
+    import pytest
+    import sqlalchemy as sa
+
+    from storage.db import make_engine, make_session_factory
+    from storage.migrations import upgrade
+
+    upgrade(pg_url)
+    engine = make_engine(pg_url)
+    try:
+        UserService(make_session_factory(engine)).add("ana", "official", PASSWORD, actor="t")
+        with engine.connect() as c:
+            assert c.scalar(sa.text("SELECT count(*) FROM audit_log")) == 1
+        for stmt in ("UPDATE audit_log SET actor = 'x'", "DELETE FROM audit_log",
+                     "TRUNCATE audit_log"):
+            with pytest.raises(sa.exc.DatabaseError, match="append-only"), engine.begin() as c:
+                c.execute(sa.text(stmt))
+    finally:
+        engine.dispose()
