@@ -93,6 +93,20 @@ class UserService:
             audit(session, actor, "user.disable", f"user:{name}")
             return user
 
+    def set_password(self, name: str, password: str, *, actor: str) -> None:
+        """A new password for an active or disabled user (re-enables the account and
+        ends its tokens)."""
+        password_hash = hash_password(password)
+        with self._sessions.begin() as session:
+            user = session.get(User, name)
+            if user is None:
+                raise ParameterError(f"không có người dùng / no user {name!r}")
+            user.password_hash = password_hash
+            user.active = True
+            user.disabled_ns = None
+            user.token_version += 1
+            audit(session, actor, "user.password", f"user:{name}")
+
     def authenticate(self, name: str, password: str) -> User:
         """The active user whose password this is.
 
