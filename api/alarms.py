@@ -126,6 +126,8 @@ class AlarmWatcher:
 
     def _run(self) -> None:
         while not self._stop.wait(self.poll_s):
+            if self._loop.is_closed():  # the app's server has stopped
+                return
             try:
                 events = self.poll_once()
             except Exception:  # noqa: BLE001 - a DB hiccup must not end the watcher

@@ -56,6 +56,9 @@ class LiveFanout:
     def _run(self) -> None:
         while not self._stop.is_set():
             frame = self._sub.get(timeout=0.2)
+            if self._loop.is_closed():  # the app's server has stopped
+                self._sub.close()
+                return
             if frame is None:
                 continue
             payload = encode_frame(frame)

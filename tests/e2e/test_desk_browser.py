@@ -3,6 +3,7 @@ alarm arrives, the waterfall updates, a case goes through its whole lifecycle.""
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import httpx
@@ -107,6 +108,14 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
     assert page.locator("#map polyline.border").count() >= 1
     assert page.locator("#map circle.estimate").count() == 1
     assert page.locator("#map g.site").count() == 2
+    # Evidence uploaded from the page is listed with its SHA-256.
+    photo = b"\x89PNG anh hien truong / site photo" * 100
+    page.select_option("#upload-kind", "photo")
+    page.set_input_files("#upload-file", files=[{"name": "hien-truong.png",
+                                                   "mimeType": "image/png", "buffer": photo}])
+    page.click("#upload-form button")
+    sha = hashlib.sha256(photo).hexdigest()
+    page.wait_for_selector(f"#evidence td.sha:text-is('{sha}')")
     for to, label in (("triaged", "Đã phân loại"), ("field_verification", "Xác minh hiện trường"),
                       ("enforcement", "Xử lý vi phạm"), ("closed", "Đã đóng")):
         page.select_option("#to-status", to)
@@ -116,8 +125,10 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
         assert page.locator("#case-status").inner_text() == label
     assert page.locator("#transition-form").is_hidden()
     history = page.locator("#history").inner_text()
-    assert history.count("kiemsoat") == 4
-    assert page.locator("#audit").inner_text().count("case.transition") == 4
+    assert history.count("kiemsoat\ttransition") == 4
+    assert history.count("kiemsoat\tevidence_added") == 1
+    audit = page.locator("#audit").inner_text()
+    assert audit.count("case.transition") == 4 and "case.evidence" in audit
     page.screenshot(path=str(ARTIFACTS / "case.png"), full_page=True)
     # English on the switch.
     page.click("#lang-switch")

@@ -95,3 +95,20 @@ def test_audit_log_is_append_only_on_postgres(pg_url: str) -> None:
                 c.execute(sa.text(stmt))
     finally:
         engine.dispose()
+
+
+def test_docs_and_pages_use_only_local_assets(client: TestClient) -> None:
+    import re
+
+    docs = client.get("/docs")
+    assert docs.status_code == 200
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']""", docs.text)
+    pages = [client.get(f"/ui/{p}").text for p in ("login", "alarms", "cases", "case", "live")]
+    for page in pages:
+        urls += re.findall(r"""(?:src|href)=["']([^"']+)["']""", page)
+    assets = [u for u in urls if not u.startswith(("#", "/ui/case?", "/ui/"))] + \
+        [u for u in urls if u.startswith("/ui/static/")]
+    assert assets and all(u.startswith("/") for u in assets), urls
+    for url in set(assets):
+        assert client.get(url).status_code == 200, url
+    assert client.get("/ui/static/../models.py").status_code == 404
