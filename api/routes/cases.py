@@ -201,7 +201,7 @@ def _write(request: Request, user: CurrentUser, case_id: str, action: str, detai
 
 
 @router.post("/{case_id}/assign", response_model=CaseDetailPublic, response_model_by_alias=True,
-             responses=responses(401, 403, 404, 409, 422))
+             responses=responses(401, 403, 404, 409, 422, 503))
 def assign_case(request: Request, case_id: str, body: AssignCreate,
                 user: Annotated[CurrentUser, Depends(Require("cases:assign"))]) -> dict:
     """Giao vụ việc / assign a case to a user."""
@@ -210,7 +210,7 @@ def assign_case(request: Request, case_id: str, body: AssignCreate,
 
 
 @router.post("/{case_id}/transition", response_model=CaseDetailPublic,
-             response_model_by_alias=True, responses=responses(401, 403, 404, 409, 422))
+             response_model_by_alias=True, responses=responses(401, 403, 404, 409, 422, 503))
 def transition_case(request: Request, case_id: str, body: TransitionCreate,
                     user: Annotated[CurrentUser, Depends(Require("cases:transition"))]) -> dict:
     """Chuyển trạng thái / move a case along its lifecycle (only the moves the user's
@@ -229,7 +229,7 @@ def transition_case(request: Request, case_id: str, body: TransitionCreate,
 
 
 @router.post("/{case_id}/notes", response_model=CaseDetailPublic, response_model_by_alias=True,
-             responses=responses(401, 403, 404, 409, 422))
+             responses=responses(401, 403, 404, 409, 422, 503))
 def add_note(request: Request, case_id: str, body: NoteCreate,
              user: Annotated[CurrentUser, Depends(Require("cases:note"))]) -> dict:
     """Ghi chú / add a note to the case history."""

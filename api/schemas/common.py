@@ -24,6 +24,7 @@ _TEXT = {
     413: "Tệp quá lớn / upload too large",
     422: "Dữ liệu không hợp lệ / invalid input",
     429: "Quá nhiều lần thử / too many attempts",
+    503: "CSDL tạm thời không ghi được / the database refused the write for now (retry)",
 }
 
 

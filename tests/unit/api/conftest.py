@@ -3,6 +3,7 @@ compliance) with two stations and one user per role."""
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,15 +30,12 @@ class Desk:
     home: Path
 
 
-@pytest.fixture
-def desk(tmp_path: Path) -> Iterator[Desk]:
-    home = tmp_path / "centre"
-    config = CentralConfig(
-        home=home,
-        database_url=f"sqlite:///{home / 'rfwatch.db'}",
-        timeseries={"backend": "embedded", "path": home / "timeseries.sqlite"},
-    )
-    services = open_central(config)
+@pytest.fixture(scope="session")
+def desk_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """A migrated DB with two stations and one user per role, made once: each test
+    gets a copy (migrating and hashing four passwords per test would cost seconds)."""
+    home = tmp_path_factory.mktemp("desk-template")
+    services = open_central(_config(home))
     tokens = {}
     with services.sessions.begin() as session:
         for sid, pos in (("LS-HN", GeoPosition(21.85, 106.72)),
@@ -47,7 +45,26 @@ def desk(tmp_path: Path) -> Iterator[Desk]:
     users = UserService(services.sessions)
     for role in ROLES:
         users.add(f"{role}1", role, PASSWORD, actor="test")
-    yield Desk(services, tokens, home)
+    services.close()
+    return home / "rfwatch.db", tokens
+
+
+def _config(home: Path) -> CentralConfig:
+    return CentralConfig(
+        home=home,
+        database_url=f"sqlite:///{home / 'rfwatch.db'}",
+        timeseries={"backend": "embedded", "path": home / "timeseries.sqlite"},
+    )
+
+
+@pytest.fixture
+def desk(tmp_path: Path, desk_template: tuple[Path, dict[str, str]]) -> Iterator[Desk]:
+    home = tmp_path / "centre"
+    home.mkdir()
+    template, tokens = desk_template
+    shutil.copyfile(template, home / "rfwatch.db")
+    services = open_central(_config(home), migrate=False)
+    yield Desk(services, dict(tokens), home)
     services.close()
 
 
