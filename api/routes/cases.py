@@ -146,7 +146,6 @@ def case_detail(request: Request, case: Case, role: str) -> dict:
         bw_hz=f.bw_hz, measured=f.measured, permitted=f.permitted, unit=f.unit,
         severity=f.severity, legal_basis=f.legal_basis, licence_id=f.licence_id, detail=f.detail,
     ).model_dump() for f in case.findings]
-    store = evidence_store(request)
     doc["evidence"] = []
     for e in case.evidence:
         stored = Path(e.uri).is_file()
@@ -155,7 +154,6 @@ def case_detail(request: Request, case: Case, role: str) -> dict:
             added=ns_to_iso(e.added_ns), note=e.note, stored=stored,
             download=f"/api/v1/cases/{case.id}/evidence/{e.id}" if stored else None,
         ).model_dump())
-    del store
     doc["history"] = [HistoryPublic(
         t=ns_to_iso(h.t_ns), actor=h.actor, action=h.action, from_status=h.from_status,
         to_status=h.to_status, detail=h.detail).model_dump(by_alias=True) for h in case.history]
@@ -238,7 +236,7 @@ def add_note(request: Request, case_id: str, body: NoteCreate,
 
 
 @router.post("/{case_id}/evidence", response_model=EvidencePublic, status_code=201,
-             responses=responses(401, 403, 404, 409, 413, 422))
+             responses=responses(401, 403, 404, 409, 413, 422, 503))
 def upload_evidence(
     request: Request,
     case_id: str,
@@ -266,6 +264,8 @@ def upload_evidence(
         ev = service.add_evidence(case_id, kind, path, actor=user.name, sha256=sha, note=note_text)
     except ComplianceError as err:
         raise HTTPException(status.HTTP_409_CONFLICT, str(err)) from err
+    except StorageError as err:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, str(err)) from err
     with centre_access.sessions(request).begin() as session:
         audit(session, user.name, "case.evidence", f"case:{case_id}",
               {"kind": kind, "sha256": sha, "size_bytes": size, "name": file.filename})
