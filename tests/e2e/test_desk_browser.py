@@ -69,6 +69,12 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
     row = page.locator(f"#alarms tr[data-case-id='{case_id}']")
     assert "Vụ việc mới" in row.inner_text() and "Phát không phép" in row.inner_text()
     page.screenshot(path=str(ARTIFACTS / "alarms.png"))
+    # Acknowledged, it leaves this inspector's list (and stays gone on reload).
+    row.locator("button.ack").click()
+    page.wait_for_selector(f"#alarms tr[data-case-id='{case_id}']", state="detached")
+    page.reload()
+    page.wait_for_selector("#push-state[data-state=open]")
+    assert page.locator(f"#alarms tr[data-case-id='{case_id}']").count() == 0
 
     # The live view: frames arrive and the waterfall's newest row is painted.
     page.goto(f"{served.url}/ui/live?station=LS-HN&band=vhf")
@@ -89,6 +95,11 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
     assert "MHz" in readout and "dBFS" in readout
     f_mhz = float(readout.split()[0])
     assert abs(f_mhz - (162.0 + 0.4 * 1023 * 2.5e-3)) < 0.01
+    # Clicking the emission shows its measurements.
+    x = box["x"] + box["width"] * (163.0e6 - 162e6) / (1023 * 2.5e3)
+    page.mouse.click(x, box["y"] + 30)
+    detail = page.locator("#emission-detail").inner_text()
+    assert "163.0000 MHz" in detail and "SNR 55.0 dB" in detail and "Không xác định" in detail
     page.screenshot(path=str(ARTIFACTS / "live.png"))
 
     # A field kit's position estimate joins the case; then the case list.
