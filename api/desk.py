@@ -17,7 +17,23 @@ def routers() -> list[APIRouter]:
                                pages)]
 
 
+_WEBSOCKETS = """
+
+**WebSocket** (not expressible in OpenAPI 3; the access token goes in the
+``access_token`` query parameter, a refused one closes with code 1008):
+
+- ``/api/v1/live/{station_id}?band=`` (permission ``spectra:read``): binary live
+  spectrum frames, little-endian: ``4s`` magic ``RFW1``, ``u16`` header length (56),
+  ``u16`` flags (bit 0: dBm, else dBFS), ``i64`` t_ns, ``f64`` f_start_hz, ``f64``
+  f_step_hz, ``u32`` n_bins, ``20s`` band; then n_bins ``int16`` centi-dB (-32768: none).
+- ``/api/v1/alarms/ws`` (permission ``alarms:read``): JSON text messages
+  ``{"type": "new_case"|"new_finding", "case_id", "status", "class", "f_hz",
+  "severity", "finding_kinds", "last_seen", "finding_id"}``.
+"""
+
+
 def install(app: FastAPI) -> None:
-    """Add the desk's routers to ``app``."""
+    """Add the desk's routers to ``app`` and describe its WebSockets in the OpenAPI."""
     for router in routers():
         app.include_router(router)
+    app.description = (app.description or "") + _WEBSOCKETS
