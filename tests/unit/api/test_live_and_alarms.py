@@ -138,3 +138,48 @@ def test_new_case_and_new_finding_are_pushed_within_two_seconds(served, desk) ->
     # Another inspector has not acknowledged it.
     other = {"Authorization": f"Bearer {_token(http, 'admin1')}"}
     assert len(http.get("/api/v1/alarms", headers=other).json()) == 1
+
+
+def test_alarms_cases_and_users_on_postgres(pg_url: str, tmp_path) -> None:  # noqa: ANN001
+    import asyncio
+
+    from fastapi.testclient import TestClient
+
+    from api.alarms import AlarmWatcher
+    from api.app import CentralConfig, open_central
+    from api.users import UserService
+    from dsp.types import GeoPosition
+    from stations.tokens import issue_token, register_station
+
+    services = open_central(CentralConfig(
+        home=tmp_path, database_url=pg_url,
+        timeseries={"backend": "embedded", "path": tmp_path / "ts.sqlite"}))
+    try:
+        with services.sessions.begin() as session:
+            register_station(session, "LS-HN", name="LS-HN", kind="fixed",
+                             position=GeoPosition(21.9, 106.7))
+            token = issue_token(session, "LS-HN")
+        UserService(services.sessions).add("insp", "inspector", PASSWORD, actor="t")
+        loop = asyncio.new_event_loop()
+        watcher = AlarmWatcher(services.sessions, loop, lambda e: None, poll_s=3600)
+        with TestClient(create_app(services=services)) as client:
+            r = client.post("/api/v1/ingest/batches", content=make_batch().model_dump_json(),
+                            headers={"Authorization": f"Bearer {token}",
+                                     "Content-Type": "application/json"})
+            case_id = r.json()["case_ids"][0]
+            events = watcher.poll_once()
+            assert [(e["type"], e["case_id"]) for e in events] == [("new_case", case_id)]
+            tok = client.post("/api/v1/auth/token",
+                              data={"username": "insp", "password": PASSWORD}).json()
+            h = {"Authorization": f"Bearer {tok['access_token']}"}
+            assert [a["case_id"] for a in client.get("/api/v1/alarms", headers=h).json()] == [
+                case_id]
+            assert client.post(f"/api/v1/alarms/{case_id}/ack", headers=h).status_code == 200
+            assert client.get("/api/v1/alarms", headers=h).json() == []
+            detail = client.post(f"/api/v1/cases/{case_id}/transition", headers=h,
+                                 json={"to_status": "triaged", "reason": "r"}).json()
+            assert detail["status"] == "triaged" and detail["audit"][-1]["actor"] == "insp"
+        watcher.close()
+        loop.close()
+    finally:
+        services.close()
