@@ -112,3 +112,39 @@ def test_docs_and_pages_use_only_local_assets(client: TestClient) -> None:
     for url in set(assets):
         assert client.get(url).status_code == 200, url
     assert client.get("/ui/static/../models.py").status_code == 404
+
+
+def test_users_cli_add_list_disable(tmp_path) -> None:  # noqa: ANN001
+    import json
+
+    import pytest
+
+    from api.security import AuthError, hash_password
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rfwatch = str(Path(sys.executable).with_name("rfwatch"))
+    env = {"PATH": "/usr/bin", "RFWATCH_HOME": str(tmp_path)}
+
+    def run(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+        return subprocess.run([rfwatch, "users", *args], input=stdin, capture_output=True,
+                              text=True, env=env, timeout=120)
+
+    ok = run("add", "lan", "--role", "field", "--password-stdin", stdin="mật-khẩu-đủ-dài\n")
+    assert ok.returncode == 0, ok.stderr
+    bad = run("add", "minh", "--role", "boss", "--password-stdin", stdin="mật-khẩu-đủ-dài\n")
+    assert bad.returncode == 2 and "boss" in bad.stderr and "Traceback" not in bad.stderr
+    assert run("disable", "lan").returncode == 0
+    listed = json.loads(run("list", "--json").stdout)
+    assert [(u["name"], u["role"], u["active"]) for u in listed] == [("lan", "field", False)]
+    from api.users import UserService
+    from storage.db import make_engine, make_session_factory
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'rfwatch.db'}")
+    user = UserService(make_session_factory(engine)).get("lan")
+    engine.dispose()
+    assert user is not None and user.password_hash.startswith("$argon2id$")
+    assert "mật-khẩu" not in user.password_hash
+    with pytest.raises(AuthError, match="8"):
+        hash_password("short")
