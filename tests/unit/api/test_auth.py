@@ -116,13 +116,13 @@ def test_docs_and_pages_use_only_local_assets(client: TestClient) -> None:
 
 def test_users_cli_add_list_disable(tmp_path) -> None:  # noqa: ANN001
     import json
+    import subprocess
+    import sys
+    from pathlib import Path
 
     import pytest
 
     from api.security import AuthError, hash_password
-    import subprocess
-    import sys
-    from pathlib import Path
 
     rfwatch = str(Path(sys.executable).with_name("rfwatch"))
     env = {"PATH": "/usr/bin", "RFWATCH_HOME": str(tmp_path)}
