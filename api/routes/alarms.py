@@ -14,39 +14,19 @@ from fastapi import (
     WebSocket,
     status,
 )
-from pydantic import BaseModel, Field
 
 from api import centre_access
 from api.alarms import AlarmWatcher, ack, pending_alarms
 from api.authz import CurrentUser, Require, ws_user
+from api.schemas.alarms import AckPublic, AlarmPublic
 from api.schemas.common import responses
 from api.users import audit
 from api.ws_pump import pump
 from compliance.models import Case
 
-__all__ = ["AlarmPublic", "router"]
+__all__ = ["router"]
 
 router = APIRouter(prefix="/api/v1/alarms", tags=["alarms"])
-
-
-class AlarmPublic(BaseModel):
-    type: str
-    case_id: str
-    status: str
-    emitter_class: str = Field(alias="class")
-    f_hz: float
-    severity: str
-    finding_kinds: list[str]
-    last_seen: str
-    finding_id: int
-    n_findings: int = 0
-
-    model_config = {"populate_by_name": True}
-
-
-class AckPublic(BaseModel):
-    case_id: str
-    finding_id: int
 
 
 @router.get("", response_model=list[AlarmPublic], response_model_by_alias=True,
@@ -91,14 +71,6 @@ def _watcher(websocket: WebSocket) -> _AlarmClients:
         state = (watcher, clients)
         app.state.alarm_push = state
     return state[1]
-
-
-def start_alarm_push(app, loop: asyncio.AbstractEventLoop) -> None:  # noqa: ANN001
-    """Start watching now (at app start), so no finding between start and the
-    first client's connection is missed."""
-    clients = _AlarmClients()
-    app.state.alarm_push = (AlarmWatcher(app.state.services.sessions, loop, clients.emit),
-                            clients)
 
 
 @router.websocket("/ws")
