@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import StationDep
+from api.desk import install as install_desk
 from api.live import LiveHub, SpectrumFrame
 from api.routes import ingest as ingest_routes
 from stations.batch import SpectrumItem
@@ -144,9 +145,13 @@ def create_app(
         title="rfwatch",
         description="Giám sát tuân thủ phổ tần / spectrum compliance monitoring — centre",
         lifespan=lifespan,
+        # Swagger UI from local files (api.routes.pages), never from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.services = services
     app.include_router(ingest_routes.router)
+    install_desk(app)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health(station_id: StationDep) -> dict[str, str]:

@@ -14,7 +14,13 @@ from fastapi import FastAPI
 
 from dsp.errors import RfwatchError
 
-__all__ = ["BackgroundServer"]
+__all__ = ["BackgroundServer", "WS_PROTOCOL"]
+
+#: uvicorn's WebSocket implementation. Its default (sans-I/O) writes to the socket
+#: without waiting for it to drain, so a stalled live-view client would pile every
+#: frame up in the centre's memory; this one waits, which lets the live fan-out drop
+#: that client's frames instead (api.routes.live_ws).
+WS_PROTOCOL = "websockets"
 
 
 class BackgroundServer:
@@ -29,7 +35,8 @@ class BackgroundServer:
         self.host = host
         self.port = int(self._sock.getsockname()[1])
         self.url = f"http://{host}:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on",
+                                ws=WS_PROTOCOL)
         self.server = uvicorn.Server(config)
         self._thread = threading.Thread(
             target=self.server.run, kwargs={"sockets": [self._sock]}, daemon=True

@@ -24,6 +24,7 @@ from rfwatch.commands import (
     receivers,
     simulate,
     stations,
+    users,
 )
 from rfwatch.settings import load_settings
 
@@ -46,7 +47,7 @@ def _root(
     state.set_settings(load_settings(**overrides))
 
 
-for _module in (core, doctor, receivers, simulate, analyze, compliance, stations):
+for _module in (core, doctor, receivers, simulate, analyze, compliance, stations, users):
     _module.register(app)
 
 

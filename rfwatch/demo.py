@@ -27,7 +27,11 @@ from dsp.geo import bearing_deg, destination, distance_m
 from dsp.types import GeoPosition
 from rfwatch.settings import Settings
 
-__all__ = ["DemoResult", "central_config", "run_demo"]
+__all__ = ["DEMO_INSPECTOR", "DemoResult", "central_config", "run_demo",
+           "serve_until_interrupted"]
+
+#: The demo's inspector account (its password is new on every ``demo --serve``).
+DEMO_INSPECTOR = "thanhtra"
 
 NS = 1_000_000_000
 SITE_FILES = ("huu_nghi.yaml", "tan_thanh.yaml", "chi_ma.yaml", "field_kit.yaml")
@@ -187,8 +191,13 @@ def run_demo(
     seconds: float = 240.0,
     seed: int = 0,
     console: Console | None = None,
+    port: int = 0,
+    serve: Callable[[str, object], None] | None = None,
 ) -> DemoResult:
-    """Run the demo (see the module docstring) and return what it found."""
+    """Run the demo (see the module docstring) and return what it found.
+
+    ``serve``, when given, is called with the centre's URL and its services after the
+    scene has run, before the centre stops (``rfwatch demo --serve`` blocks there)."""
     import httpx
 
     from api.app import create_app, open_central
@@ -227,7 +236,7 @@ def run_demo(
                 position=None if p is None else GeoPosition(p.lat_deg, p.lon_deg, p.alt_m),
             )
             tokens[cfg.station.id] = issue_token(session, cfg.station.id, label="demo")
-    server = BackgroundServer(create_app(services=services)).start()
+    server = BackgroundServer(create_app(services=services), port=port).start()
     scene = Scene.from_file(scene_path(SCENE))
     clock = VirtualClock(scene.start_ns)
     client = httpx.Client(timeout=30.0)
@@ -284,6 +293,8 @@ def run_demo(
         result.scene_s = seconds
         result.wall_s = time.perf_counter() - wall0
         _print(console, result)
+        if serve is not None:
+            serve(server.url, services)
         return result
     finally:
         if gps is not None:
@@ -458,3 +469,32 @@ def _print(console: Console, r: DemoResult) -> None:
         f"{r.batches_sent} lô / batches delivered once each ({r.duplicates} trùng / duplicates "
         "dropped)."
     )
+
+
+def serve_until_interrupted(url: str, services, console: Console,  # noqa: ANN001
+                            wait: Callable[[], None] | None = None) -> str:
+    """Create (or reset) the demo inspector, print the URL and credentials, and keep
+    serving until Ctrl-C (or until ``wait`` returns); return the password."""
+    import secrets
+
+    from api.users import UserService
+
+    users = UserService(services.sessions)
+    password = secrets.token_urlsafe(9)
+    if users.get(DEMO_INSPECTOR) is None:
+        users.add(DEMO_INSPECTOR, "inspector", password, actor="demo")
+    else:
+        users.set_password(DEMO_INSPECTOR, password, actor="demo")
+    console.print(f"Giao diện / web desk: {url}/ui/login", highlight=False)
+    console.print(f"Kiểm soát viên / demo inspector: {DEMO_INSPECTOR}  "
+                  f"mật khẩu / password: {password}", highlight=False)
+    console.print("Ctrl-C để dừng / Ctrl-C to stop", highlight=False)
+    try:
+        if wait is not None:
+            wait()
+        else:
+            while True:
+                time.sleep(3600)
+    except KeyboardInterrupt:
+        console.print("Đã dừng / stopped")
+    return password

@@ -31,6 +31,9 @@ install_missing() {
     command -v influxd >/dev/null || want+=(influxdb)
     pg_bin >/dev/null || want+=(postgresql)
     command -v curl >/dev/null || want+=(curl)
+    # The browser tests (tests/e2e) drive Debian's Chromium with Playwright from pip;
+    # no browser is downloaded (PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH or /usr/bin/chromium).
+    command -v chromium >/dev/null || want+=(chromium)
     # WeasyPrint segfaults without any font; the reports use DejaVu.
     [ -d /usr/share/fonts/truetype/dejavu ] || want+=(fonts-dejavu-core)
     if [ ${#want[@]} -gt 0 ]; then

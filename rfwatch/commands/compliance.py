@@ -682,9 +682,19 @@ def cases_evidence(
     note: str = typer.Option("", "--note", help="Ghi chú / note"),
     actor: str | None = typer.Option(None, "--actor", help="Người thực hiện / who"),
 ) -> None:
-    """Thêm chứng cứ / attach evidence (its SHA-256 is recorded)."""
-    ev = _service().add_evidence(case_id, kind, uri, actor=actor or _actor(), sha256=sha256,
-                                 note=note)
+    """Thêm chứng cứ / attach evidence (its SHA-256 is recorded; a local file is copied
+    into the evidence store, never referenced where it lies)."""
+    service = _service()
+    service.get(case_id)  # an unknown case fails before anything is copied
+    target: str | Path = uri
+    if Path(uri).is_file():
+        from api.evidence_store import EvidenceStore
+
+        store = EvidenceStore(Path(state.get_settings().home) / "evidence" / "store")
+        _digest, _size, target = store.put_file(Path(uri))
+        note = note or Path(uri).name
+    ev = service.add_evidence(case_id, kind, target, actor=actor or _actor(), sha256=sha256,
+                              note=note)
     console.print(f"{case_id}: {ev.kind} {ev.uri} sha256={ev.sha256}")
 
 

@@ -130,7 +130,10 @@ def central_run(
     console.print(f"Trung tâm / centre on http://{host}:{port}")
     # Stations post every few seconds: keep their connections open longer than that,
     # or a post can race the server closing an idle connection.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
+    from api.serve import WS_PROTOCOL
+
+    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75,
+                ws=WS_PROTOCOL)
 
 
 def central_token(
@@ -213,14 +216,21 @@ def demo(
     json_out: Path | None = typer.Option(
         None, "--json-out", help="Ghi kết quả JSON / also write what was found as JSON here"
     ),
+    serve: bool = typer.Option(
+        False, "--serve", help="Giữ trung tâm chạy với giao diện web / keep the centre and its "
+        "web pages up afterwards (Ctrl-C stops)"
+    ),
+    port: int = typer.Option(0, "--port", help="Cổng / port of the centre (0: any free one)"),
 ) -> None:
     """Chạy thử toàn hệ thống / the whole system on a simulated scene (Lạng Sơn)."""
     import dataclasses
     import json
 
-    from rfwatch.demo import run_demo
+    from rfwatch.demo import run_demo, serve_until_interrupted
 
-    result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console)
+    result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console, port=port,
+                      serve=(lambda url, services: serve_until_interrupted(url, services, console))
+                      if serve else None)
     if json_out is not None:
         json_out.write_text(
             json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2), encoding="utf-8"
