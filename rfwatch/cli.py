@@ -21,7 +21,9 @@ from rfwatch.commands import (
     compliance,
     core,
     doctor,
+    exports,
     receivers,
+    report,
     simulate,
     stations,
 )
@@ -46,7 +48,8 @@ def _root(
     state.set_settings(load_settings(**overrides))
 
 
-for _module in (core, doctor, receivers, simulate, analyze, compliance, stations):
+for _module in (core, doctor, receivers, simulate, analyze, compliance, stations, report,
+                exports):
     _module.register(app)
 
 
