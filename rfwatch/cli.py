@@ -20,6 +20,7 @@ from rfwatch.commands import (
     analyze,
     compliance,
     core,
+    dashboards,
     doctor,
     exports,
     receivers,
@@ -49,7 +50,7 @@ def _root(
 
 
 for _module in (core, doctor, receivers, simulate, analyze, compliance, stations, report,
-                exports):
+                exports, dashboards):
     _module.register(app)
 
 

@@ -213,6 +213,10 @@ def demo(
     json_out: Path | None = typer.Option(
         None, "--json-out", help="Ghi kết quả JSON / also write what was found as JSON here"
     ),
+    scene_time: bool = typer.Option(
+        False, "--scene-time", help="Đóng dấu thời gian theo ngày của cảnh / stamp the data "
+        "at the scene's own date instead of the real clock (default: the run ends now)"
+    ),
 ) -> None:
     """Chạy thử toàn hệ thống / the whole system on a simulated scene (Lạng Sơn)."""
     import dataclasses
@@ -220,7 +224,9 @@ def demo(
 
     from rfwatch.demo import run_demo
 
-    result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console)
+    start_ns = None if scene_time else (time.time_ns() // 1_000_000_000 - int(seconds)) * 10**9
+    result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console,
+                      start_ns=start_ns)
     if json_out is not None:
         json_out.write_text(
             json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2), encoding="utf-8"
