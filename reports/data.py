@@ -90,7 +90,7 @@ class StationUptime:
 
     @property
     def gap_total_s(self) -> float:
-        return sum(g.duration_s for g in self.gaps)
+        return float(sum(g.duration_s for g in self.gaps))
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +210,11 @@ def load_stations(sessions: sessionmaker[Session]) -> list[StationInfo]:
             select(STATIONS.c.id, STATIONS.c.name, STATIONS.c.kind, STATIONS.c.lat_deg,
                    STATIONS.c.lon_deg).order_by(STATIONS.c.id)
         ).all()
-    return [StationInfo(r[0], r[1] or r[0], r[2] or "fixed", r[3], r[4]) for r in rows]
+    # A station registered without a position is stored at (0, 0): no position.
+    return [StationInfo(r[0], r[1] or r[0], r[2] or "fixed",
+                        *((None, None) if (r[3] or 0.0) == 0.0 and (r[4] or 0.0) == 0.0
+                          else (r[3], r[4])))
+            for r in rows]
 
 
 def _case_detail(case: Case) -> CaseDetail:
@@ -238,6 +242,7 @@ def _case_detail(case: Case) -> CaseDetail:
     history = tuple(
         {
             "t": ns_to_iso(h.t_ns),
+            "t_ns": h.t_ns,
             "actor": h.actor,
             "action": h.action,
             "from_status": h.from_status,
@@ -248,7 +253,7 @@ def _case_detail(case: Case) -> CaseDetail:
     )
     evidence = tuple(
         {"kind": e.kind, "uri": e.uri, "sha256": e.sha256, "size_bytes": e.size_bytes,
-         "t": ns_to_iso(e.added_ns), "note": e.note}
+         "t": ns_to_iso(e.added_ns), "t_ns": e.added_ns, "note": e.note}
         for e in case.evidence
     )
     locations = []
@@ -258,7 +263,9 @@ def _case_detail(case: Case) -> CaseDetail:
         est = _read_location(Path(e.uri), case.id)
         if est is not None:
             locations.append(est)
-    return CaseDetail(case_summary(case), findings, history, evidence, tuple(locations))
+    summary = {**case_summary(case), "first_seen_ns": case.first_seen_ns,
+               "last_seen_ns": case.last_seen_ns}
+    return CaseDetail(summary, findings, history, evidence, tuple(locations))
 
 
 def _read_location(path: Path, case_id: str) -> LocationEstimate | None:

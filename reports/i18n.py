@@ -144,7 +144,9 @@ _KINDS = {
                                   "over the cross-border trigger"),
     "exempt_limit_exceeded": ("vượt giới hạn miễn phép", "exempt-band limit exceeded"),
 }
-_TABLES = {"class": _CLASSES, "status": _STATUSES, "kind": _KINDS}
+_STATION_KINDS = {"fixed": ("cố định", "fixed"), "field_kit": ("di động", "field kit")}
+_TABLES = {"class": _CLASSES, "status": _STATUSES, "kind": _KINDS,
+           "station_kind": _STATION_KINDS}
 
 
 def check_lang(lang: str) -> Lang:

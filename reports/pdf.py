@@ -34,9 +34,10 @@ h2 { font-size: 11.5pt; margin: 5mm 0 2mm 0; }
 table.data { width: 100%; border-collapse: collapse; font-family: "DejaVu Sans", sans-serif;
              font-size: 7.5pt; margin-bottom: 3mm; }
 table.data th, table.data td { border: 0.5pt solid #555; padding: 1mm 1.2mm;
-                               vertical-align: top; overflow-wrap: anywhere; }
+                               vertical-align: top; overflow-wrap: break-word; }
 table.data th { background: #e8e8e8; }
 td.num { text-align: right; white-space: nowrap; }
+td.long { word-break: break-all; }
 figure { margin: 3mm 0; page-break-inside: avoid; text-align: center; }
 figure img { max-width: 100%; }
 figcaption { font-size: 8.5pt; font-style: italic; }
@@ -57,7 +58,11 @@ def _table(t: Table, lang: str) -> str:
     body = []
     for raw, row in zip(t.rows, t.text_rows(), strict=True):
         cells = "".join(
-            f'<td class="num">{_e(v)}</td>' if isinstance(r, int | float) else f"<td>{_e(v)}</td>"
+            f'<td class="num">{_e(v)}</td>' if isinstance(r, int | float)
+            # A path or a checksum is one long word: let it break anywhere, or the
+            # table runs off the page.
+            else f'<td class="long">{_e(v)}</td>' if max(map(len, v.split()), default=0) > 24
+            else f"<td>{_e(v)}</td>"
             for r, v in zip(raw, row, strict=True)
         )
         body.append(f"<tr>{cells}</tr>")

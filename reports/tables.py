@@ -94,7 +94,7 @@ def _findings_table(lang: Lang, findings: Sequence[dict], *, with_case: bool = T
         [text(k, lang) for k in ("col_case", "col_kind_finding", "col_station", "col_time",
                                  "col_f_mhz", "col_measured", "col_permitted", "col_unit",
                                  "col_severity", "col_legal")],
-        [[f["case_id"], label("kind", f["kind"], lang), f["station"], f["t"],
+        [[f["case_id"], label("kind", f["kind"], lang), f["station"], iso_utc(f["t_ns"]),
           f["f_hz"] / 1e6, f["measured"], f["permitted"], f["unit"], f["severity"],
           f["legal_basis"]] for f in findings],
         [None, None, None, None, 4, 2, 2, None, None, None],
@@ -115,7 +115,8 @@ def _case_rows(lang: Lang, cases: Sequence) -> Table:
         [[c.summary["id"], label("status", c.summary["status"], lang),
           label("class", c.summary["class"], lang), c.summary["f_hz"] / 1e6,
           c.summary["bw_hz"] / 1e3, c.summary["licence_id"] or c.summary["foreign_id"] or "-",
-          c.summary["first_seen"], c.summary["last_seen"], len(c.findings)] for c in cases],
+          iso_utc(int(c.summary["first_seen_ns"])), iso_utc(int(c.summary["last_seen_ns"])),
+          len(c.findings)] for c in cases],
         [None, None, None, 4, 1, None, None, None, None],
     )
 
@@ -148,7 +149,8 @@ def period_document(report: PeriodReport, lang: Lang) -> Document:
         "stations", text("stations", lang),
         [text(k, lang) for k in ("col_station", "col_name", "col_kind", "col_uptime",
                                  "col_gaps", "col_gap_s", "col_first", "col_last")],
-        [[s.station.id, s.station.name, s.station.kind, _pct(s.uptime_fraction), len(s.gaps),
+        [[s.station.id, s.station.name, label("station_kind", s.station.kind, lang),
+          _pct(s.uptime_fraction), len(s.gaps),
           round(s.gap_total_s, 1), iso_utc(s.t_first_ns), iso_utc(s.t_last_ns)]
          for s in report.stations],
         [None, None, None, 2, None, 1, None, None],
@@ -206,8 +208,8 @@ def inspection_document(report: InspectionReport, lang: Lang) -> Document:
             [text("sum_f", lang) + " (MHz)", c["f_hz"] / 1e6],
             [text("sum_bw", lang) + " (kHz)", c["bw_hz"] / 1e3],
             [text("sum_licence", lang), c["licence_id"] or c["foreign_id"] or "-"],
-            [text("sum_first", lang), c["first_seen"]],
-            [text("sum_last", lang), c["last_seen"]],
+            [text("sum_first", lang), iso_utc(int(c["first_seen_ns"]))],
+            [text("sum_last", lang), iso_utc(int(c["last_seen_ns"]))],
             [text("sum_station_list", lang), ", ".join(c["stations"])],
             [text("sum_assignee", lang), c["assignee"] or "-"],
             [text("sum_findings", lang), len(report.case.findings)],
@@ -221,14 +223,14 @@ def inspection_document(report: InspectionReport, lang: Lang) -> Document:
         "history", text("history", lang),
         [text(k, lang) for k in ("col_time", "col_actor", "col_action", "col_status",
                                  "col_detail")],
-        [[h["t"], h["actor"], h["action"],
+        [[iso_utc(h["t_ns"]), h["actor"], h["action"],
           (f"{label('status', h['from_status'], lang)} → {label('status', h['to_status'], lang)}"
            if h["to_status"] else "-"), h["detail"]] for h in report.case.history],
     )
     evidence = Table(
         "evidence", text("evidence", lang),
         [text(k, lang) for k in ("col_evidence_kind", "col_time", "col_sha", "col_note")],
-        [[e["kind"], e["t"], e["sha256"], e["note"]] for e in report.case.evidence],
+        [[e["kind"], iso_utc(e["t_ns"]), e["sha256"], e["note"]] for e in report.case.evidence],
     )
     figures: list[Figure] = []
     lic_f = lic_bw = None
