@@ -121,7 +121,7 @@ def _time_image(ax: plt.Axes, f_mhz: np.ndarray, t_ns: np.ndarray, power: np.nda
     vmin, vmax = (np.percentile(finite, [2, 99.8]) if finite.size else (0, 1))
     mesh = ax.pcolormesh(f_mhz, t, power, shading="nearest", cmap="viridis", vmin=vmin,
                          vmax=vmax)
-    locator = mdates.AutoDateLocator(tz=dt.UTC, maxticks=8)
+    locator = mdates.AutoDateLocator(tz=dt.UTC, minticks=3, maxticks=10)
     ax.yaxis.set_major_locator(locator)
     ax.yaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d\n%H:%M:%S", tz=dt.UTC))
     ax.set_xlim(float(f_mhz[0]), float(f_mhz[-1]))
@@ -200,11 +200,12 @@ def find_seams(power: np.ndarray, *, min_step_db: float = 3.0, half_width: int =
 
     Hops tuned under AGC (or at different gains) sit at different dBFS levels, so
     their noise floors step at the hop boundary, at the same bin in sweep after
-    sweep. Candidate bin ``b`` scores the step between the medians of the
-    ``half_width`` bins either side; a seam is a local maximum whose step exceeds
+    sweep. Candidate bin ``b`` takes the step between the medians of the
+    ``half_width`` bins either side; a seam is where that step exceeds
     ``min_step_db`` in at least ``min_fraction`` of the sweeps (an emission's edge
-    moves or comes and goes; a seam stays). Returns the first bin of each new
-    segment, rising.
+    moves or comes and goes; a seam stays) and its spread over the sweeps is
+    locally greatest (with one sweep: the step itself). Returns the first bin of
+    each new segment, rising.
     """
     p = np.asarray(power, dtype=np.float64)
     n_t, n_b = p.shape
@@ -219,9 +220,14 @@ def find_seams(power: np.ndarray, *, min_step_db: float = 3.0, half_width: int =
                         axis=1)
         right = np.stack([np.nanmedian(p[:, b:b + w], axis=1) for b in range(w, n_b - w + 1)],
                          axis=1)
-    step = np.abs(right - left)
+    signed = right - left
+    step = np.abs(signed)
     hits = np.mean(np.nan_to_num(step) > min_step_db, axis=0)
-    score = np.nanmedian(step, axis=0)
+    # Where the windows straddle a boundary exactly, the step is the gain difference
+    # of two hops, which changes from sweep to sweep; a filter's roll-off near the edge
+    # adds the same bias to every sweep. So the spread of the signed step over sweeps
+    # peaks at the boundary itself, whatever the in-hop shape.
+    score = np.nanstd(signed, axis=0) if n_t > 2 else np.nanmedian(step, axis=0)
     seams = []
     for i in range(hits.size):
         if hits[i] < min_fraction:
