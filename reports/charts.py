@@ -96,7 +96,7 @@ def spectrum_png(
         ref = float(np.nanmax(hold[inside])) if inside.any() else float(np.nanmax(p))
         lo = (licence_f_hz - licence_bw_hz / 2) / 1e6
         hi = (licence_f_hz + licence_bw_hz / 2) / 1e6
-        x = [f[0], lo, lo, hi, hi, f[-1]]
+        x = [min(f[0], lo - (hi - lo)), lo, lo, hi, hi, max(f[-1], hi + (hi - lo))]
         y = [ref - MASK_DROP_DB, ref - MASK_DROP_DB, ref, ref, ref - MASK_DROP_DB,
              ref - MASK_DROP_DB]
         ax.plot(x, y, color="#c00000", lw=1.2, ls="--", label=text("lg_mask", lang))
@@ -138,7 +138,10 @@ def waterfall_png(series: SpectrumSeries, lang: Lang, *, f_hz: float | None = No
     if series.t_ns.size == 0:
         return _no_data(text("fig_waterfall", lang), lang)
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
-    _time_image(ax, series.f_hz / 1e6, series.t_ns, series.power, series.unit, lang)
+    # Hops swept under AGC sit at different dBFS levels: align their floors (as in the
+    # heatmap) so the emissions, not the hop boundaries, stand out.
+    _time_image(ax, series.f_hz / 1e6, series.t_ns, remove_seams(series.power),
+                series.unit, lang)
     if f_hz is not None:
         half = (bw_hz or 0.0) / 2
         for edge in (f_hz - half, f_hz + half) if half else (f_hz,):
@@ -228,13 +231,21 @@ def find_seams(power: np.ndarray, *, min_step_db: float = 3.0, half_width: int =
     # adds the same bias to every sweep. So the spread of the signed step over sweeps
     # peaks at the boundary itself, whatever the in-hop shape.
     score = np.nanstd(signed, axis=0) if n_t > 2 else np.nanmedian(step, axis=0)
-    seams = []
+    # Steps between neighbouring bins, for placing each seam on the exact bin.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        jump = np.nanmedian(np.abs(np.diff(p, axis=1)), axis=0)  # jump[j]: bin j -> j+1
+    seams: list[int] = []
     for i in range(hits.size):
         if hits[i] < min_fraction:
             continue
         lo, hi = max(0, i - w), min(hits.size, i + w + 1)
-        if score[i] >= np.max(score[lo:hi]) and (not seams or i + w - seams[-1] > w):
-            seams.append(i + w)
+        if score[i] >= np.max(score[lo:hi]):
+            b = i + w
+            near = np.arange(max(1, b - w), min(n_b, b + w + 1))
+            b = int(near[np.argmax(np.nan_to_num(jump[near - 1]))])
+            if not seams or b - seams[-1] > w:
+                seams.append(b)
     return seams
 
 
@@ -260,10 +271,22 @@ def align_segment_floors(power: np.ndarray, starts: Sequence[int], *,
 def remove_seams(power: np.ndarray, hop_starts: Sequence[int] = ()) -> np.ndarray:
     """Seams out of a survey for a heatmap: the in-hop response flattened
     (:func:`flatten_hop_seams`) where the hops are known, and each hop's (or each
-    detected segment's, :func:`find_seams`) noise floor aligned to the sweep's."""
-    p = flatten_hop_seams(power, hop_starts) if hop_starts else np.asarray(power, float)
-    starts = list(hop_starts) if hop_starts else find_seams(p)
-    return align_segment_floors(p, starts)
+    detected segment's, :func:`find_seams`) noise floor aligned to the sweep's; the
+    two bins at a detected boundary are interpolated from their neighbours."""
+    if hop_starts:
+        return align_segment_floors(flatten_hop_seams(power, hop_starts), hop_starts)
+    p = np.array(power, dtype=np.float64, copy=True)
+    starts = find_seams(p)
+    p = align_segment_floors(p, starts)
+    # Stored spectra are max-held down to 256 bins, so the bin on each side of a
+    # detected boundary may hold the louder hop's level: draw them from their outer
+    # neighbours instead (a seam, not an emission).
+    for b in starts:
+        if 2 <= b < p.shape[1] - 1:
+            left, right = p[:, b - 2], p[:, b + 1]
+            p[:, b - 1] = left + (right - left) / 3
+            p[:, b] = left + 2 * (right - left) / 3
+    return p
 
 
 def heatmap_png(

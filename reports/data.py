@@ -48,6 +48,7 @@ __all__ = [
     "StationInfo",
     "StationUptime",
     "TrackPoint",
+    "evidence_spectra",
     "gather_inspection",
     "gather_period",
     "load_stations",
@@ -196,6 +197,8 @@ class InspectionReport:
     track: list[TrackPoint]
     licence: dict[str, object] | None
     generated_ns: int = 0
+    #: Fine spectra computed from the case's SigMF evidence (one row each).
+    evidence_spectra: list[SpectrumSeries] = field(default_factory=list)
 
 
 # -- reading -------------------------------------------------------------------------
@@ -445,6 +448,42 @@ def load_spectra(
     return out
 
 
+def evidence_spectra(detail: CaseDetail, *, fft_size: int = 1024,
+                     max_recordings: int = 3) -> list[SpectrumSeries]:
+    """Welch spectra (``fft_size`` bins, so a few hundred Hz per bin at the evidence
+    capture's rate) of the case's SigMF recordings, one per station, for the spectrum
+    picture; recordings that are gone or unreadable are left out."""
+    from dsp.errors import RfwatchError
+    from dsp.spectrum import welch_spectrum
+    from firmware_bridge.recording import IQRecording
+    from firmware_bridge.recordings import load_recording
+
+    out: list[SpectrumSeries] = []
+    seen: set[str] = set()
+    for e in detail.evidence:
+        if e["kind"] != "sigmf" or len(out) >= max_recordings:
+            continue
+        path = Path(str(e["uri"]))
+        station = path.parent.name
+        if station in seen:
+            continue
+        try:
+            rec = load_recording(path, fmt="sigmf")
+        except (RfwatchError, OSError):
+            continue
+        if not isinstance(rec, IQRecording) or rec.samples.size < fft_size:
+            continue
+        spec = welch_spectrum(rec.samples, sample_rate_hz=rec.sample_rate_hz,
+                              f_center_hz=rec.f_center_hz, fft_size=fft_size,
+                              t_start_ns=rec.t_start_ns)
+        f = spec.f_start_hz + np.arange(spec.n_bins) * spec.f_step_hz
+        out.append(SpectrumSeries(station, "IQ", spec.power_unit, f,
+                                  np.array([rec.t_start_ns], dtype=np.int64),
+                                  np.asarray(spec.power_db, dtype=np.float64)[None, :]))
+        seen.add(station)
+    return out
+
+
 # -- gathering -------------------------------------------------------------------------
 
 
@@ -543,4 +582,5 @@ def gather_inspection(
         track=load_track(ts, kits, t0, t1),
         licence=licence,
         generated_ns=time.time_ns() if clock_ns is None else clock_ns,
+        evidence_spectra=evidence_spectra(detail),
     )

@@ -102,9 +102,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "col_findings_n": ("Số vi phạm", "Findings"),
     # figures
     "fig_spectrum": ("Phổ tần và mặt nạ giấy phép", "Spectrum and licence mask"),
-    "fig_waterfall": ("Thác phổ (waterfall)", "Waterfall"),
+    "fig_waterfall": ("Thác phổ (waterfall; nền nhiễu các bước nhảy được cân bằng)",
+                      "Waterfall (hop floors aligned)"),
     "fig_map": ("Vị trí trạm, hành trình đo và vị trí ước tính", "Stations, drive and estimate"),
-    "fig_heatmap": ("Bản đồ nhiệt khảo sát phổ", "Survey heatmap"),
+    "fig_heatmap": ("Bản đồ nhiệt khảo sát phổ (nền nhiễu các bước nhảy được cân bằng)",
+                    "Survey heatmap (hop floors aligned)"),
     "ax_f_mhz": ("Tần số (MHz)", "Frequency (MHz)"),
     "ax_power": ("Công suất ({unit})", "Power ({unit})"),
     "ax_time_utc": ("Thời gian (UTC)", "Time (UTC)"),

@@ -240,11 +240,14 @@ def inspection_document(report: InspectionReport, lang: Lang) -> Document:
             lic_bw = parse_designator(str(report.licence["emission"])).necessary_bw_hz
         except RfwatchError:
             lic_bw = None
-    for s in report.spectra:
+    # The spectrum from the IQ evidence where there is some (a few hundred Hz per bin),
+    # else from the stored sweeps (256 bins over the band).
+    for s in report.evidence_spectra or report.spectra:
         figures.append(Figure(f"spectrum_{s.station_id}", text("fig_spectrum", lang),
                               charts.spectrum_png(s, lang, f_hz=float(c["f_hz"]),
                                                   bw_hz=float(c["bw_hz"]),
                                                   licence_f_hz=lic_f, licence_bw_hz=lic_bw)))
+    for s in report.spectra:
         figures.append(Figure(f"waterfall_{s.station_id}", text("fig_waterfall", lang),
                               charts.waterfall_png(s, lang, f_hz=float(c["f_hz"]),
                                                    bw_hz=float(c["bw_hz"]))))
