@@ -27,13 +27,17 @@ import sqlalchemy as sa
 from dashboards.definitions import all_dashboards, panels
 
 RFWATCH = str(Path(sys.executable).with_name("rfwatch"))
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 SECONDS = 60
 
 
 @pytest.fixture(scope="module")
 def run(influx_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
-    admin_url = os.environ["RFWATCH_TEST_PG_ADMIN_URL"]
+    admin_url = os.environ.get("RFWATCH_TEST_PG_ADMIN_URL")
+    if not admin_url:
+        pytest.fail("RFWATCH_TEST_PG_ADMIN_URL is not set: run scripts/test.sh, or "
+                    "`scripts/services.sh start && eval \"$(scripts/services.sh env)\"`",
+                    pytrace=False)
     name = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
@@ -178,3 +182,35 @@ def test_period_report_reads_influx_and_postgres(run: dict, tmp_path: Path) -> N
     assert classes.get("unknown", 0) > 0 and classes.get("licensed", 0) > 0
     case_ids = {r[0] for r in wb["cases"].iter_rows(values_only=True)}
     assert {c["id"] for c in run["cases"]} <= case_ids
+
+
+def test_inspection_record_of_the_demo_emitter_uses_its_iq_evidence(run: dict,
+                                                                    tmp_path: Path) -> None:
+    from compliance.cases import CaseService
+    from reports.data import _case_detail, evidence_spectra
+    from storage.db import make_engine, make_session_factory
+
+    case = next(c for c in run["cases"] if abs(c["f_hz"] - 163.45e6) < 5e3)
+    engine = make_engine(run["pg_url"])
+    try:
+        detail = _case_detail(CaseService(make_session_factory(engine)).get(case["id"]))
+    finally:
+        engine.dispose()
+    spectra = evidence_spectra(detail)
+    assert spectra, "the border stations recorded IQ of the new emitter"
+    for s in spectra:  # the strongest bin of each recording is the scene's 163.45 MHz
+        assert abs(s.f_hz[int(s.power[0].argmax())] - 163.45e6) < 3e3
+        assert s.f_hz[1] - s.f_hz[0] < 500  # finer than the stored sweeps
+    out = tmp_path / "bien-ban.pdf"
+    proc = subprocess.run([RFWATCH, "--home", str(run["home"]), "report", "inspection",
+                           "--case", case["id"], "--out", str(out)], env=run["env"],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(out), "-"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "BIÊN BẢN KIỂM TRA TẦN SỐ VÔ TUYẾN ĐIỆN" in text and case["id"] in text
+    assert "phát xạ không có giấy phép" in " ".join(text.split())
+    images = subprocess.run(["pdfimages", "-list", str(out)], capture_output=True, text=True,
+                            check=True).stdout.splitlines()[2:]
+    # spectrum per recording, waterfall per station, one map
+    assert len(images) >= len(spectra) + 2
