@@ -232,6 +232,19 @@ def inspection_document(report: InspectionReport, lang: Lang) -> Document:
         [text(k, lang) for k in ("col_evidence_kind", "col_time", "col_sha", "col_note")],
         [[e["kind"], iso_utc(e["t_ns"]), e["sha256"], e["note"]] for e in report.case.evidence],
     )
+    tables = [summary]
+    if report.licence is not None:
+        lic = report.licence
+        tables.append(Table(
+            "licence", text("licence", lang),
+            [text(k, lang) for k in ("sum_licence", "col_licensee", "col_station_name",
+                                     "col_f_mhz", "col_emission", "col_erp", "col_valid",
+                                     "col_status")],
+            [[lic["licence_id"], lic["licensee"], lic["station_name"],
+              float(lic["f_hz"]) / 1e6, lic["emission"], lic["erp_w"],  # type: ignore[arg-type]
+              f"{lic['valid_from']} — {lic['valid_to'] or '…'}", lic["status"]]],
+            [None, None, None, 4, None, 1, None, None],
+        ))
     figures: list[Figure] = []
     lic_f = lic_bw = None
     if report.licence is not None:
@@ -260,7 +273,7 @@ def inspection_document(report: InspectionReport, lang: Lang) -> Document:
         subtitle=text("inspection_subtitle", lang, case=c["id"]),
         reference=f"{c['id']}/BB-STTTT",
         issued=issued,
-        tables=[summary, _findings_table(lang, report.case.findings, with_case=False),
+        tables=[*tables, _findings_table(lang, report.case.findings, with_case=False),
                 history, evidence],
         figures=figures,
         generated=generated,

@@ -24,7 +24,7 @@ __all__ = ["render_xlsx", "SHEET_TITLES"]
 SHEET_TITLES = {
     "summary": "summary", "stations": "stations", "occupancy": "occupancy",
     "classes": "classes", "cases": "cases", "findings": "findings", "history": "history",
-    "evidence": "evidence",
+    "evidence": "evidence", "licence": "licence",
 }
 
 

@@ -40,7 +40,7 @@ def _text(pdf: Path) -> str:
 def _row(text: str, *cells: str) -> bool:
     """The cells appear in this order, with at most a few words between them (header
     cells that wrap onto two lines may come between a row's cells in the text)."""
-    between = r"(?:\s+\S+){0,8}?\s+"
+    between = r"(?:\s+\S+){0,12}?\s+"
     return re.search(between.join(re.escape(c) for c in cells), text) is not None
 
 
@@ -163,6 +163,7 @@ def test_inspection_record_of_the_unknown_emitter(rendered, centre) -> None:
 def test_inspection_record_shows_measured_against_permitted(rendered, centre) -> None:
     text = _text(rendered["licensed_pdf"])
     assert "vượt dung sai tần số" in text and "LS-TEST-1" in text
+    assert _row(text, "LS-TEST-1", "Công ty Thử nghiệm", "Trạm gốc", "150.0000", "16K0F3E")
     service_rows = [line for line in text.split("vượt dung sai tần số")[1:]]
     assert service_rows and "3000.00" in service_rows[0] and " Hz " in service_rows[0]
 
