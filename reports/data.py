@@ -59,6 +59,8 @@ __all__ = [
 NS = 1_000_000_000
 #: A silence longer than this many median health intervals is a gap.
 GAP_FACTOR = 3.0
+#: Rows of a period report's heatmap at most (sweeps are max-held over windows).
+HEATMAP_ROWS = 400
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,28 +341,35 @@ def _station_uptimes(
 
 def _occupancy(ts: TimeSeriesStore, t0_ns: int, t1_ns: int,
                tags: dict[str, str]) -> list[BandOccupancy]:
-    rows = ts.query(names.OCCUPANCY, names.FIELD_FRACTION, t_start_ns=t0_ns, t_end_ns=t1_ns,
-                    tags=tags or None, group_by=(names.TAG_STATION, names.TAG_BAND))
-    groups: dict[tuple[str, str], list[float]] = {}
-    for r in rows:
-        if isinstance(r.value, int | float):
-            key = (r.tags.get(names.TAG_STATION, ""), r.tags.get(names.TAG_BAND, ""))
-            groups.setdefault(key, []).append(float(r.value))
+    # Aggregated in the store (one row per station and band), however long the period.
+    by: dict[str, dict[tuple[str, str], float]] = {}
+    for agg in ("mean", "max", "count"):
+        for r in ts.query(names.OCCUPANCY, names.FIELD_FRACTION, t_start_ns=t0_ns,
+                          t_end_ns=t1_ns, tags=tags or None, aggregate=agg,  # type: ignore[arg-type]
+                          group_by=(names.TAG_STATION, names.TAG_BAND)):
+            if isinstance(r.value, int | float):
+                key = (r.tags.get(names.TAG_STATION, ""), r.tags.get(names.TAG_BAND, ""))
+                by.setdefault(agg, {})[key] = float(r.value)
+    counts = by.get("count", {})
     return [
-        BandOccupancy(sid, band, float(np.mean(v)), float(np.max(v)), len(v))
-        for (sid, band), v in sorted(groups.items())
+        BandOccupancy(sid, band, by["mean"][(sid, band)], by["max"][(sid, band)], int(n))
+        for (sid, band), n in sorted(counts.items()) if n > 0
     ]
 
 
 def _classes(ts: TimeSeriesStore, t0_ns: int, t1_ns: int,
              tags: dict[str, str]) -> list[ClassCount]:
     rows = ts.query(names.EMISSION, names.FIELD_F_HZ, t_start_ns=t0_ns, t_end_ns=t1_ns,
-                    tags=tags or None, group_by=(names.TAG_STATION, names.TAG_CLASS))
+                    tags=tags or None, aggregate="count",
+                    group_by=(names.TAG_STATION, names.TAG_CLASS))
     counts: dict[str, int] = {}
     stations: dict[str, set[str]] = {}
     for r in rows:
+        n = int(r.value) if isinstance(r.value, int | float) else 0
+        if n <= 0:
+            continue
         cls = r.tags.get(names.TAG_CLASS, "")
-        counts[cls] = counts.get(cls, 0) + 1
+        counts[cls] = counts.get(cls, 0) + n
         stations.setdefault(cls, set()).add(r.tags.get(names.TAG_STATION, ""))
     order = ("unknown", "licensed", "foreign", "exempt")
     keys = sorted(counts, key=lambda c: (order.index(c) if c in order else 9, c))
@@ -390,15 +399,24 @@ def load_track(ts: TimeSeriesStore, station_ids: Sequence[str], t0_ns: int,
 
 def load_spectra(
     ts: TimeSeriesStore, station_id: str, t0_ns: int, t1_ns: int, *,
-    band: str | None = None, f_hz: float | None = None,
+    band: str | None = None, f_hz: float | None = None, max_rows: int | None = None,
 ) -> list[SpectrumSeries]:
     """Stored spectra of a station, one series per band (or only ``band``, or only the
-    bands whose grid covers ``f_hz``), with the dBm field where it exists, else dBFS."""
+    bands whose grid covers ``f_hz``), with the dBm field where it exists, else dBFS.
+
+    With ``max_rows`` the sweeps are max-held over ``(t1 - t0) / max_rows`` windows in
+    the store (a month of sweeps becomes a picture's worth of rows); each row's time is
+    then its window's start.
+    """
     tags: dict[str, str] = {names.TAG_STATION: station_id}
     if band is not None:
         tags[names.TAG_BAND] = band
+    agg: dict = {}
+    if max_rows is not None:
+        agg = {"window_ns": max(NS, -(-(t1_ns - t0_ns) // max_rows))}
     freq_rows = ts.query(names.SPECTRUM, names.FIELD_F_HZ, t_start_ns=t0_ns, t_end_ns=t1_ns,
-                         tags=tags, group_by=(names.TAG_BAND, names.TAG_F_BIN))
+                         tags=tags, group_by=(names.TAG_BAND, names.TAG_F_BIN),
+                         **({"aggregate": "mean", **agg} if agg else {}))
     # band -> sweep time -> bin -> frequency. A band's sweeps may differ in span (a
     # field kit's narrow sweep, a fixed site's wide one): one series per grid.
     sweeps: dict[str, dict[int, dict[int, float]]] = {}
@@ -431,7 +449,8 @@ def load_spectra(
                                  ("dBFS", names.FIELD_POWER_DBFS)):
                     power_rows = ts.query(names.SPECTRUM, fname, t_start_ns=t0_ns,
                                           t_end_ns=t1_ns, tags={**tags, names.TAG_BAND: b},
-                                          group_by=(names.TAG_F_BIN,))
+                                          group_by=(names.TAG_F_BIN,),
+                                          **({"aggregate": "max", **agg} if agg else {}))
                     if power_rows:
                         unit = u
                         break
@@ -520,7 +539,7 @@ def gather_period(
         for s in stations:
             if s.kind == "field_kit":
                 continue
-            found = load_spectra(ts, s.id, t0_ns, t1_ns)
+            found = load_spectra(ts, s.id, t0_ns, t1_ns, max_rows=HEATMAP_ROWS)
             if found:  # the band with the most sweeps: one picture per station
                 series.append(max(found, key=lambda x: (x.t_ns.size, x.band)))
     kits = [s.id for s in stations if s.kind == "field_kit"]
