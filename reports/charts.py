@@ -42,6 +42,7 @@ from reports.i18n import Lang, text  # noqa: E402
 __all__ = [
     "MASK_DROP_DB",
     "align_segment_floors",
+    "align_sweep_floors",
     "find_seams",
     "flatten_hop_seams",
     "remove_seams",
@@ -121,7 +122,7 @@ def _time_image(ax: plt.Axes, f_mhz: np.ndarray, t_ns: np.ndarray, power: np.nda
     vmin, vmax = (np.percentile(finite, [2, 99.8]) if finite.size else (0, 1))
     mesh = ax.pcolormesh(f_mhz, t, power, shading="nearest", cmap="viridis", vmin=vmin,
                          vmax=vmax)
-    locator = mdates.AutoDateLocator(tz=dt.UTC, minticks=3, maxticks=10)
+    locator = mdates.AutoDateLocator(tz=dt.UTC, minticks=3, maxticks=7)
     ax.yaxis.set_major_locator(locator)
     ax.yaxis.set_major_formatter(mdates.DateFormatter("%Y-%m-%d\n%H:%M:%S", tz=dt.UTC))
     ax.set_xlim(float(f_mhz[0]), float(f_mhz[-1]))
@@ -140,8 +141,10 @@ def waterfall_png(series: SpectrumSeries, lang: Lang, *, f_hz: float | None = No
     fig, ax = plt.subplots(figsize=(7.5, 3.6))
     # Hops swept under AGC sit at different dBFS levels: align their floors (as in the
     # heatmap) so the emissions, not the hop boundaries, stand out.
-    _time_image(ax, series.f_hz / 1e6, series.t_ns, remove_seams(series.power),
-                series.unit, lang)
+    flat = remove_seams(series.power)
+    if series.unit == "dBFS":
+        flat = align_sweep_floors(flat)
+    _time_image(ax, series.f_hz / 1e6, series.t_ns, flat, series.unit, lang)
     if f_hz is not None:
         half = (bw_hz or 0.0) / 2
         for edge in (f_hz - half, f_hz + half) if half else (f_hz,):
@@ -289,6 +292,23 @@ def remove_seams(power: np.ndarray, hop_starts: Sequence[int] = ()) -> np.ndarra
     return p
 
 
+def align_sweep_floors(power: np.ndarray, *, percentile: float = 20.0) -> np.ndarray:
+    """Shift each sweep so its noise floor matches the median floor of all sweeps.
+
+    For dBFS surveys under AGC only: the gain changes from sweep to sweep, so the
+    sweeps' levels are not comparable anyway, and aligned floors let the emissions
+    show. Never used on calibrated (dBm) data, whose levels mean something.
+    """
+    p = np.array(power, dtype=np.float64, copy=True)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        floors = np.nanpercentile(p, percentile, axis=1)
+        target = np.nanmedian(floors)
+    return p + np.nan_to_num(target - floors)[:, None]
+
+
 def heatmap_png(
     f_hz: np.ndarray, t_ns: np.ndarray, power: np.ndarray, lang: Lang, *, unit: str,
     title: str, hop_starts: Sequence[int] = (),
@@ -297,7 +317,9 @@ def heatmap_png(
     if t_ns.size == 0 or power.size == 0:
         return _no_data(title, lang)
     flat = remove_seams(power, hop_starts)
-    height = min(7.0, 2.2 + 0.02 * t_ns.size)
+    if unit == "dBFS":
+        flat = align_sweep_floors(flat)
+    height = min(7.0, 3.0 + 0.01 * t_ns.size)
     fig, ax = plt.subplots(figsize=(7.5, height))
     _time_image(ax, f_hz / 1e6, t_ns, flat, unit, lang)
     ax.set_title(f"{text('fig_heatmap', lang)} — {title}")

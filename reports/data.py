@@ -48,6 +48,7 @@ __all__ = [
     "StationInfo",
     "StationUptime",
     "TrackPoint",
+    "case_detail",
     "evidence_spectra",
     "gather_inspection",
     "gather_period",
@@ -222,7 +223,8 @@ def load_stations(sessions: sessionmaker[Session]) -> list[StationInfo]:
             for r in rows]
 
 
-def _case_detail(case: Case) -> CaseDetail:
+def case_detail(case: Case) -> CaseDetail:
+    """A case (loaded with findings, history and evidence) as report rows."""
     from compliance.cases import case_summary, ns_to_iso
 
     findings = tuple(
@@ -404,16 +406,22 @@ def load_spectra(
     """Stored spectra of a station, one series per band (or only ``band``, or only the
     bands whose grid covers ``f_hz``), with the dBm field where it exists, else dBFS.
 
-    With ``max_rows`` the sweeps are max-held over ``(t1 - t0) / max_rows`` windows in
-    the store (a month of sweeps becomes a picture's worth of rows); each row's time is
-    then its window's start.
+    With ``max_rows``, when a band has more sweeps than that, they are max-held over
+    ``(t1 - t0) / max_rows`` windows in the store (a month of sweeps becomes a
+    picture's worth of rows); each row's time is then its window's start.
     """
     tags: dict[str, str] = {names.TAG_STATION: station_id}
     if band is not None:
         tags[names.TAG_BAND] = band
     agg: dict = {}
     if max_rows is not None:
-        agg = {"window_ns": max(NS, -(-(t1_ns - t0_ns) // max_rows))}
+        # Count the sweeps (bin 0 of each): only more than max_rows are windowed.
+        counts = ts.query(names.SPECTRUM, names.FIELD_F_HZ, t_start_ns=t0_ns, t_end_ns=t1_ns,
+                          tags={**tags, names.TAG_F_BIN: "0"}, aggregate="count",
+                          group_by=(names.TAG_BAND,))
+        if max((int(r.value) for r in counts if isinstance(r.value, int | float)),
+               default=0) > max_rows:
+            agg = {"window_ns": max(NS, -(-(t1_ns - t0_ns) // max_rows))}
     freq_rows = ts.query(names.SPECTRUM, names.FIELD_F_HZ, t_start_ns=t0_ns, t_end_ns=t1_ns,
                          tags=tags, group_by=(names.TAG_BAND, names.TAG_F_BIN),
                          **({"aggregate": "mean", **agg} if agg else {}))
@@ -550,7 +558,7 @@ def gather_period(
         stations=_station_uptimes(ts, stations, t0_ns, t1_ns),
         occupancy=_occupancy(ts, t0_ns, t1_ns, tags),
         classes=_classes(ts, t0_ns, t1_ns, tags),
-        cases=[_case_detail(c) for c in cases],
+        cases=[case_detail(c) for c in cases],
         heatmaps=series,
         track=load_track(ts, kits, t0_ns, t1_ns),
         generated_ns=time.time_ns() if clock_ns is None else clock_ns,
@@ -571,7 +579,7 @@ def gather_inspection(
     from compliance.models import LicenceRow
 
     case = CaseService(sessions).get(case_id)
-    detail = _case_detail(case)
+    detail = case_detail(case)
     stations = load_stations(sessions)
     t0 = case.first_seen_ns - int(margin_s * NS)
     t1 = case.last_seen_ns + int(margin_s * NS)

@@ -46,14 +46,14 @@ def cases_export(
 ) -> None:
     """Xuất vụ việc / export cases to CSV or XLSX."""
     from compliance.cases import CaseService, case_summary
-    from reports.data import _case_detail
+    from reports.data import case_detail
     from reports.exports import write_cases_csv, write_cases_xlsx
 
     suffix = _suffix(file, (".csv", ".xlsx"))
     with open_stores() as (sessions, _ts):
         cases = CaseService(sessions).list_cases(status)
         summaries = [case_summary(c) for c in cases]
-        findings = [f for c in cases for f in _case_detail(c).findings]
+        findings = [f for c in cases for f in case_detail(c).findings]
     if suffix == ".csv":
         write_cases_csv(summaries, file)
     else:
@@ -98,7 +98,7 @@ def field_export(
 ) -> None:
     """Xuất hành trình và vị trí ước tính / field-kit drives and emitter estimates."""
     from compliance.cases import CaseService
-    from reports.data import _case_detail, load_stations, load_track
+    from reports.data import case_detail, load_stations, load_track
     from reports.exports import write_gpx, write_kml
 
     suffix = _suffix(file, (".kml", ".gpx"))
@@ -113,7 +113,7 @@ def field_export(
         track = load_track(ts, kits, t0, t1)
         service = CaseService(sessions)
         cases = [service.get(case)] if case is not None else service.list_cases()
-        estimates = [e for c in cases for e in _case_detail(c).locations
+        estimates = [e for c in cases for e in case_detail(c).locations
                      if t0 <= e.t_ns < t1 and (station is None or e.station_id == station)]
     (write_kml if suffix == ".kml" else write_gpx)(track, estimates, file)
     console.print(f"Đã ghi / written {len(track)} điểm / points, {len(estimates)} ước tính / "

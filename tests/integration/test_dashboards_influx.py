@@ -187,13 +187,13 @@ def test_period_report_reads_influx_and_postgres(run: dict, tmp_path: Path) -> N
 def test_inspection_record_of_the_demo_emitter_uses_its_iq_evidence(run: dict,
                                                                     tmp_path: Path) -> None:
     from compliance.cases import CaseService
-    from reports.data import _case_detail, evidence_spectra
+    from reports.data import case_detail, evidence_spectra
     from storage.db import make_engine, make_session_factory
 
     case = next(c for c in run["cases"] if abs(c["f_hz"] - 163.45e6) < 5e3)
     engine = make_engine(run["pg_url"])
     try:
-        detail = _case_detail(CaseService(make_session_factory(engine)).get(case["id"]))
+        detail = case_detail(CaseService(make_session_factory(engine)).get(case["id"]))
     finally:
         engine.dispose()
     spectra = evidence_spectra(detail)
