@@ -118,3 +118,16 @@ def test_heatmap_of_a_real_rtl_power_file_is_drawn_in_utc(real_data) -> None:
         assert len(img.convert("RGB").getcolors(maxcolors=1 << 20) or []) > 200
     assert 88.05e6 <= f_hz[0] and f_hz[-1] <= 88.15e6
     assert len(spectra) > 250  # 5 minutes at 1 s
+
+
+def test_sweep_floors_aligned_and_emissions_kept() -> None:
+    from reports.charts import align_sweep_floors
+
+    rng = np.random.default_rng(5)
+    offsets = np.array([0.0, -9.0, 4.0, 12.0])  # AGC from sweep to sweep
+    power = -70.0 + offsets[:, None] + rng.normal(0, 0.5, (4, 200))
+    power[:, 50] += 30.0
+    aligned = align_sweep_floors(power)
+    floors = np.percentile(aligned, 20, axis=1)
+    assert np.ptp(floors) < 0.3
+    assert np.allclose(aligned[:, 50] - np.median(aligned, axis=1), 30.0, atol=2.0)
