@@ -5,6 +5,8 @@
   injection) or ``.xlsx`` (sheets ``cases`` and ``findings``).
 - ``survey export``: one station's stored sweeps of one band as rtl_power CSV
   (``date, time, Hz low, Hz high, Hz step, samples, dB...``, times in UTC).
+- ``survey heatmap``: an rtl_power/hackrf_sweep CSV drawn as a heatmap like
+  rtl_power's ``heatmap.py``, with UTC times and the hop seams removed.
 - ``field export``: the field kits' drives and the emitter position estimates as
   ``.kml`` (KML 2.2) or ``.gpx`` (GPX 1.1).
 """
@@ -88,6 +90,37 @@ def survey_export(
                   f"({series.unit}; bỏ / skipped {skipped} incomplete): {file}")
 
 
+def survey_heatmap(
+    file: Path = typer.Argument(..., help="CSV rtl_power / hackrf_sweep"),
+    out: Path = typer.Option(..., "--out", help="Ảnh PNG / PNG picture"),
+    utc_offset_h: float = typer.Option(0.0, "--utc-offset", help="Giờ địa phương của tệp so "
+                                       "với UTC / the zone the file was written in (hours; "
+                                       "rtl_power writes local time)"),
+    lang: str = typer.Option("vi", "--lang", help="vi | en"),
+) -> None:
+    """Bản đồ nhiệt khảo sát (giờ UTC, bỏ đường nối) / survey heatmap, UTC, seams removed."""
+    import datetime as dt
+
+    import numpy as np
+
+    from firmware_bridge.survey_csv import read_survey_csv
+    from reports.charts import heatmap_png
+    from reports.i18n import check_lang
+
+    language = check_lang(lang)
+    _suffix(out, (".png",))
+    survey = read_survey_csv(file, tz=dt.timezone(dt.timedelta(hours=utc_offset_h)))
+    first = survey.spectra[0]
+    same = [s for s in survey.spectra if s.n_bins == first.n_bins
+            and abs(s.f_start_hz - first.f_start_hz) < first.f_step_hz / 2]
+    f_hz = first.f_start_hz + np.arange(first.n_bins) * first.f_step_hz
+    t_ns = np.array([s.t_start_ns for s in same], dtype=np.int64)
+    power = np.stack([np.asarray(s.power_db, dtype=np.float64) for s in same])
+    out.write_bytes(heatmap_png(f_hz, t_ns, power, language, unit=first.power_unit,
+                                title=file.name, hop_starts=[o for o, _ in first.hop_t_ns]))
+    console.print(f"Đã ghi / written {len(same)} lượt quét / sweeps: {out}")
+
+
 def field_export(
     file: Path = typer.Argument(..., help=".kml hoặc .gpx / .kml or .gpx"),
     station: str | None = typer.Option(None, "--station", help="Chỉ một bộ đo / one field kit"),
@@ -129,4 +162,5 @@ def register(app: typer.Typer) -> None:
     cases_app.command("export")(cases_export)
     field_app.command("export")(field_export)
     survey_app.command("export")(survey_export)
+    survey_app.command("heatmap")(survey_heatmap)
     app.add_typer(survey_app, name="survey")

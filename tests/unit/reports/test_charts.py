@@ -131,3 +131,18 @@ def test_sweep_floors_aligned_and_emissions_kept() -> None:
     floors = np.percentile(aligned, 20, axis=1)
     assert np.ptp(floors) < 0.3
     assert np.allclose(aligned[:, 50] - np.median(aligned, axis=1), 30.0, atol=2.0)
+
+
+def test_survey_heatmap_command_on_a_real_file(real_data, tmp_path) -> None:
+    from typer.testing import CliRunner
+
+    from rfwatch.cli import app
+
+    out = tmp_path / "nhk.png"
+    result = CliRunner().invoke(app, ["survey", "heatmap", str(
+        real_data / "rtl_power-fm-multipath" / "nhkfm3.csv"), "--out", str(out),
+        "--utc-offset", "9"])  # recorded in Japan, local time
+    assert result.exit_code == 0, result.output
+    with Image.open(out) as img:
+        assert img.format == "PNG" and img.size[0] > 600
+    assert "299 lượt quét" in " ".join(result.output.split())  # every row is one sweep
