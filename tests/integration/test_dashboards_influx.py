@@ -72,6 +72,17 @@ def run(influx_url: str, tmp_path_factory: pytest.TempPathFactory) -> dict:
     admin.dispose()
 
 
+def _cli(run: dict, *args: str):  # noqa: ANN202 - click's Result
+    """The rfwatch command in this process (the report commands; the demo above runs as
+    its own process, as the README says)."""
+    from typer.testing import CliRunner
+
+    from rfwatch.cli import app
+
+    env = {k: v for k, v in run["env"].items() if k.startswith("RFWATCH_")}
+    return CliRunner().invoke(app, list(args), env=env)
+
+
 def _influxql(query: str, variables: dict[str, str], now_ms: int) -> str:
     q = query.replace("$timeFilter", f"time >= {now_ms - 3_600_000}ms and time <= {now_ms}ms")
     q = q.replace("$__interval", "10s")
@@ -169,10 +180,9 @@ def test_period_report_reads_influx_and_postgres(run: dict, tmp_path: Path) -> N
 
     out = tmp_path / "period.xlsx"
     day = time.strftime("%Y-%m-%d", time.gmtime(run["t_before_ns"] / 1e9))
-    proc = subprocess.run([RFWATCH, "--home", str(run["home"]), "report", "period", "--from",
-                           day, "--to", day, "--out", str(out), "--lang", "en"],
-                          env=run["env"], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    result = _cli(run, "--home", str(run["home"]), "report", "period", "--from", day, "--to",
+                  day, "--out", str(out), "--lang", "en")
+    assert result.exit_code == 0, (result.output, result.exception)
     wb = openpyxl.load_workbook(out)
     stations = [r for r in wb["stations"].iter_rows(values_only=True)
                 if r[0] in ("huu-nghi", "tan-thanh", "chi-ma", "field-kit")]
@@ -202,10 +212,9 @@ def test_inspection_record_of_the_demo_emitter_uses_its_iq_evidence(run: dict,
         assert abs(s.f_hz[int(s.power[0].argmax())] - 163.45e6) < 3e3
         assert s.f_hz[1] - s.f_hz[0] < 500  # finer than the stored sweeps
     out = tmp_path / "bien-ban.pdf"
-    proc = subprocess.run([RFWATCH, "--home", str(run["home"]), "report", "inspection",
-                           "--case", case["id"], "--out", str(out)], env=run["env"],
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
+    result = _cli(run, "--home", str(run["home"]), "report", "inspection", "--case",
+                  case["id"], "--out", str(out))
+    assert result.exit_code == 0, (result.output, result.exception)
     text = subprocess.run(["pdftotext", "-enc", "UTF-8", str(out), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "BIÊN BẢN KIỂM TRA TẦN SỐ VÔ TUYẾN ĐIỆN" in text and case["id"] in text
