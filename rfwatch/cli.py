@@ -20,8 +20,11 @@ from rfwatch.commands import (
     analyze,
     compliance,
     core,
+    dashboards,
     doctor,
+    exports,
     receivers,
+    report,
     simulate,
     stations,
     users,
@@ -47,7 +50,8 @@ def _root(
     state.set_settings(load_settings(**overrides))
 
 
-for _module in (core, doctor, receivers, simulate, analyze, compliance, stations, users):
+for _module in (core, doctor, receivers, simulate, analyze, compliance, stations, users,
+                report, exports, dashboards):
     _module.register(app)
 
 

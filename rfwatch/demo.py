@@ -16,6 +16,7 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 from rich.console import Console
@@ -157,8 +158,6 @@ def _nmea(body: str) -> str:
 
 
 def _nmea_rmc_gga(t_ns: int, p: GeoPosition) -> str:
-    from datetime import UTC, datetime
-
     t = datetime.fromtimestamp(t_ns / NS, tz=UTC)
     hms = f"{t:%H%M%S}.{t.microsecond // 10_000:02d}"
     lat = abs(p.lat_deg)
@@ -193,11 +192,16 @@ def run_demo(
     console: Console | None = None,
     port: int = 0,
     serve: Callable[[str, object], None] | None = None,
+    start_ns: int | None = None,
 ) -> DemoResult:
     """Run the demo (see the module docstring) and return what it found.
 
     ``serve``, when given, is called with the centre's URL and its services after the
-    scene has run, before the centre stops (``rfwatch demo --serve`` blocks there)."""
+    scene has run, before the centre stops (``rfwatch demo --serve`` blocks there).
+    ``start_ns``: the UTC time (ns) the scene starts at, so its data is stamped there
+    (``rfwatch demo`` passes the real clock minus ``seconds``, so the data ends now and
+    a Grafana on "last hour" shows it); None keeps the scene's own ``start_time``.
+    """
     import httpx
 
     from api.app import create_app, open_central
@@ -238,6 +242,9 @@ def run_demo(
             tokens[cfg.station.id] = issue_token(session, cfg.station.id, label="demo")
     server = BackgroundServer(create_app(services=services), port=port).start()
     scene = Scene.from_file(scene_path(SCENE))
+    if start_ns is not None:  # the same scene, re-dated (emitters are timed from its start)
+        scene = Scene(scene.config.model_copy(update={"start_time": datetime.fromtimestamp(
+            start_ns // NS, tz=UTC).replace(microsecond=(start_ns % NS) // 1000)}), scene.source)
     clock = VirtualClock(scene.start_ns)
     client = httpx.Client(timeout=30.0)
     agents: list[StationAgent] = []

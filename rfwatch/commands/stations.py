@@ -221,6 +221,10 @@ def demo(
         "web pages up afterwards (Ctrl-C stops)"
     ),
     port: int = typer.Option(0, "--port", help="Cổng / port of the centre (0: any free one)"),
+    scene_time: bool = typer.Option(
+        False, "--scene-time", help="Đóng dấu thời gian theo ngày của cảnh / stamp the data "
+        "at the scene's own date instead of the real clock (default: the run ends now)"
+    ),
 ) -> None:
     """Chạy thử toàn hệ thống / the whole system on a simulated scene (Lạng Sơn)."""
     import dataclasses
@@ -228,9 +232,10 @@ def demo(
 
     from rfwatch.demo import run_demo, serve_until_interrupted
 
+    start_ns = None if scene_time else (time.time_ns() // 1_000_000_000 - int(seconds)) * 10**9
     result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console, port=port,
                       serve=(lambda url, services: serve_until_interrupted(url, services, console))
-                      if serve else None)
+                      if serve else None, start_ns=start_ns)
     if json_out is not None:
         json_out.write_text(
             json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2), encoding="utf-8"
