@@ -2,7 +2,7 @@
 becomes append-only in the database.
 
 Revision ID: 0007_users
-Revises: 0003_stations
+Revises: 0005_band_licences
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_users"
-down_revision = "0003_stations"
+down_revision = "0005_band_licences"
 branch_labels = None
 depends_on = None
 

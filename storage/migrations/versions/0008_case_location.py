@@ -7,7 +7,7 @@
   changed after that.
 
 Revision ID: 0008_case_location
-Revises: 0005_band_licences
+Revises: 0007_users
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008_case_location"
-down_revision = "0005_band_licences"
+down_revision = "0007_users"
 branch_labels = None
 depends_on = None
 
