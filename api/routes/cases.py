@@ -56,6 +56,14 @@ def _service(request: Request) -> CaseService:
     return CaseService(centre_access.sessions(request))
 
 
+def _located(request: Request) -> CaseService:
+    """The case service, after locating the cases whose emitter changed since
+    (compliance.location; cheap when nothing changed)."""
+    service = _service(request)
+    service.refresh_locations()
+    return service
+
+
 def evidence_store(request: Request) -> EvidenceStore:
     return EvidenceStore(centre_access.evidence_root(request) / "store")
 
@@ -96,7 +104,7 @@ def list_cases(
     ``offset`` (the total is in the ``X-Total-Count`` header)."""
     from compliance.lifecycle import OPEN_STATUSES
 
-    cases = _service(request).list_cases(status_)
+    cases = _located(request).list_cases(status_)
     out = []
     for c in cases:
         if emitter_class and c.emitter_class != emitter_class:
@@ -167,8 +175,9 @@ def case_detail(request: Request, case: Case, role: str) -> dict:
     doc["sites"] = [SitePublic(id=r[0], name=r[1], lat_deg=r[2], lon_deg=r[3],
                                heard=r[0] in heard).model_dump()
                     for r in rows if not (r[2] == 0.0 and r[3] == 0.0)]
-    loc = _location(case)
-    doc["location"] = None if loc is None else loc.model_dump()
+    fit = _location(case)
+    doc["drive_fit"] = None if fit is None else fit.model_dump()
+    doc["location_note"] = case.location_note
     doc["allowed_transitions"] = allowed_transitions(role, case.status)
     return doc
 
@@ -179,7 +188,7 @@ def show_case(request: Request, case_id: str,
               user: Annotated[CurrentUser, Depends(Require("cases:read"))]) -> dict:
     """Chi tiết vụ việc / one case: findings (measured vs permitted, legal basis),
     evidence with checksums, history, audit, position estimate, allowed moves."""
-    return case_detail(request, _get(_service(request), case_id), user.role)
+    return case_detail(request, _get(_located(request), case_id), user.role)
 
 
 def _write(request: Request, user: CurrentUser, case_id: str, action: str, detail: dict,

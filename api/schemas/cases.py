@@ -3,13 +3,14 @@ detail, and the bodies of assign / transition / note."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
     "AssignCreate",
     "CaseDetailPublic",
+    "CaseLocationPublic",
     "CasePublic",
     "EvidencePublic",
     "FindingPublic",
@@ -19,6 +20,28 @@ __all__ = [
     "SitePublic",
     "TransitionCreate",
 ]
+
+
+class CaseLocationPublic(BaseModel):
+    """Where the emitter is, with its 95 % region and the border verdict
+    (``compliance.location.location_json``; the ``location`` of ``cases list --json``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    lat_deg: float
+    lon_deg: float
+    semi_major_m: float = Field(description="95 % ellipse, semi-major axis, m")
+    semi_minor_m: float
+    orientation_deg: float = Field(description="major axis, degrees clockwise from north")
+    confidence: float
+    verdict: Literal["vietnam", "foreign", "undetermined"]
+    p_vietnam: float | None
+    n_sites: int
+    method: str
+    drive_to: dict[str, float] | None = Field(
+        default=None, description="where a field kit should measure next (undetermined)")
+    outliers: list[str] = []
+    note: str = ""
 
 
 class CasePublic(BaseModel):
@@ -42,6 +65,9 @@ class CasePublic(BaseModel):
     finding_kinds: list[str]
     stations: list[str]
     n_findings: int
+    kind: str = "sanction"
+    instrument: str | None = None
+    location: CaseLocationPublic | None = None
 
 
 class FindingPublic(BaseModel):
@@ -84,7 +110,8 @@ class HistoryPublic(BaseModel):
 
 
 class LocationPublic(BaseModel):
-    """The emitter's estimated position (from a field kit's drive test)."""
+    """A field kit's own drive-test fit of the emitter's position (one input of the
+    case's ``location``)."""
 
     lat_deg: float
     lon_deg: float
@@ -107,7 +134,8 @@ class CaseDetailPublic(CasePublic):
     history: list[HistoryPublic]
     audit: list[dict[str, Any]]
     allowed_transitions: list[str]
-    location: LocationPublic | None
+    drive_fit: LocationPublic | None
+    location_note: str | None = None
     sites: list[SitePublic]
 
 

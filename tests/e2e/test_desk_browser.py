@@ -117,6 +117,9 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
     assert "Điều" in page.locator("#findings").inner_text()  # the legal basis
     page.wait_for_selector("#map polyline.border", state="attached")
     assert page.locator("#map polyline.border").count() >= 1
+    assert page.locator("#map circle.drive-fit").count() == 1
+    # the case's location (the fit joined with the sites' levels) and its 95 % ellipse
+    page.wait_for_selector("#map ellipse.uncertainty", state="attached")
     assert page.locator("#map circle.estimate").count() == 1
     assert page.locator("#map g.site").count() == 2
     # Evidence uploaded from the page is listed with its SHA-256.
