@@ -345,11 +345,8 @@ def map_png(
     if placed:
         ax.plot([], [], "^", color="#1f4e79", label=text("lg_station", lang))
     for k, e in enumerate(estimates):
-        ang = np.linspace(0, 2 * math.pi, 120)
-        dlat = np.degrees(e.radius_m * np.sin(ang) / 6_371_008.8)
-        dlon = np.degrees(e.radius_m * np.cos(ang) / (6_371_008.8 * math.cos(
-            math.radians(e.lat_deg))))
-        ax.fill(e.lon_deg + dlon, e.lat_deg + dlat, color="#c00000", alpha=0.15)
+        ring = np.array(e.ring_lon_lat(120))
+        ax.fill(ring[:, 0], ring[:, 1], color="#c00000", alpha=0.15)
         ax.plot(e.lon_deg, e.lat_deg, "x", color="#c00000", ms=9,
                 label=text("lg_estimate", lang) if k == 0 else None)
     lat0 = np.mean([p for p in [s.lat_deg for s in placed] + [e.lat_deg for e in estimates]

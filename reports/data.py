@@ -20,6 +20,7 @@ period, per station and band. Emissions by class count the ``emission`` points.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -116,7 +117,13 @@ class ClassCount:
 
 @dataclass(frozen=True, slots=True)
 class LocationEstimate:
-    """An emitter position estimate with its 95 % radius (from the field kit)."""
+    """An emitter position estimate with its 95 % region.
+
+    A field kit's drive-test fit is a circle of ``radius_m``; the case's location
+    (compliance.location: every station's level and the fit together) is an ellipse:
+    ``radius_m`` its semi-major axis, ``semi_minor_m`` and ``orientation_deg``
+    (clockwise from north) the rest, with the border ``verdict`` and ``p_vietnam``.
+    """
 
     case_id: str
     f_hz: float
@@ -126,6 +133,30 @@ class LocationEstimate:
     n_points: int
     t_ns: int
     station_id: str
+    semi_minor_m: float | None = None
+    orientation_deg: float = 0.0
+    verdict: str | None = None
+    p_vietnam: float | None = None
+    method: str = "drive_fit"
+
+    def ring_lon_lat(self, n: int = 72) -> list[tuple[float, float]]:
+        """The 95 % region's outline, closed, counter-clockwise (as KML asks)."""
+        r_earth = 6_371_008.8
+        a_m = self.radius_m
+        b_m = self.radius_m if self.semi_minor_m is None else self.semi_minor_m
+        th = math.radians(self.orientation_deg)
+        pts = []
+        for k in range(n + 1):
+            t = 2 * math.pi * k / n
+            u, v = a_m * math.cos(t), b_m * math.sin(t)  # along / across the major axis
+            east = u * math.sin(th) - v * math.cos(th)
+            north = u * math.cos(th) + v * math.sin(th)
+            pts.append((self.lon_deg + math.degrees(east / (r_earth * math.cos(
+                math.radians(self.lat_deg)))), self.lat_deg + math.degrees(north / r_earth)))
+        # counter-clockwise: positive signed area in (lon, lat)
+        area = sum(x0 * y1 - x1 * y0
+                   for (x0, y0), (x1, y1) in zip(pts, pts[1:], strict=False))
+        return pts if area > 0 else pts[::-1]
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,6 +282,16 @@ def case_detail(case: Case) -> CaseDetail:
             locations.append(est)
     summary = {**case_summary(case), "first_seen_ns": case.first_seen_ns,
                "last_seen_ns": case.last_seen_ns}
+    loc = summary.get("location")
+    if isinstance(loc, dict):
+        # the case's own location last: the best estimate, the one the record states
+        locations.append(LocationEstimate(
+            case_id=case.id, f_hz=case.f_hz, lat_deg=float(loc["lat_deg"]),
+            lon_deg=float(loc["lon_deg"]), radius_m=float(loc["semi_major_m"]),
+            n_points=int(loc["n_sites"]), t_ns=int(case.location_ns or case.last_seen_ns),
+            station_id="centre", semi_minor_m=float(loc["semi_minor_m"]),
+            orientation_deg=float(loc["orientation_deg"]), verdict=str(loc["verdict"]),
+            p_vietnam=loc.get("p_vietnam"), method=str(loc["method"])))
     return CaseDetail(summary, findings, history, evidence, tuple(locations))
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
@@ -135,19 +134,17 @@ def _iso(t_ns: int) -> str:
 
 
 def _circle(est: LocationEstimate, n: int = 72) -> list[tuple[float, float]]:
-    """Lon/lat of the 95 % circle (closed ring, counter-clockwise as KML asks)."""
-    r_earth = 6_371_008.8
-    pts = []
-    for k in range(n + 1):
-        a = 2 * math.pi * k / n
-        dlat = math.degrees(est.radius_m * math.sin(a) / r_earth)
-        dlon = math.degrees(est.radius_m * math.cos(a) / (r_earth * math.cos(
-            math.radians(est.lat_deg))))
-        pts.append((est.lon_deg + dlon, est.lat_deg + dlat))
-    return pts
+    """Lon/lat of the 95 % circle or ellipse (closed ring, counter-clockwise as KML asks)."""
+    return est.ring_lon_lat(n)
 
 
 def _describe(est: LocationEstimate) -> str:
+    if est.semi_minor_m is not None:  # the case's location
+        p = "-" if est.p_vietnam is None else f"{est.p_vietnam:.3f}"
+        return (f"Vụ việc / case {est.case_id}: {est.f_hz / 1e6:.4f} MHz, 95 %: "
+                f"{est.radius_m:.0f} × {est.semi_minor_m:.0f} m, {est.orientation_deg:.0f}°; "
+                f"{est.verdict} (P(VN) = {p}); {est.n_points} trạm / sites, {est.method}, "
+                f"{_iso(est.t_ns)}")
     return (f"Vụ việc / case {est.case_id}: {est.f_hz / 1e6:.4f} MHz, ± {est.radius_m:.0f} m "
             f"(95 %), {est.n_points} điểm đo / points, {_iso(est.t_ns)}")
 

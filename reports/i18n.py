@@ -153,8 +153,14 @@ _KINDS = {
     "exempt_limit_exceeded": ("vượt giới hạn miễn phép", "exempt-band limit exceeded"),
 }
 _STATION_KINDS = {"fixed": ("cố định", "fixed"), "field_kit": ("di động", "field kit")}
+_VERDICTS = {
+    "vietnam": ("phía Việt Nam", "Vietnamese side"),
+    "foreign": ("phía nước ngoài", "foreign side"),
+    "undetermined": ("chưa xác định phía", "side undetermined"),
+}
+
 _TABLES = {"class": _CLASSES, "status": _STATUSES, "kind": _KINDS,
-           "station_kind": _STATION_KINDS}
+           "station_kind": _STATION_KINDS, "verdict": _VERDICTS}
 
 
 def check_lang(lang: str) -> Lang:

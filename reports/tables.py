@@ -197,8 +197,15 @@ def inspection_document(report: InspectionReport, lang: Lang) -> Document:
     issued, generated = _heading_bits(lang, report.generated_ns)
     c = report.case.summary
     est = report.case.locations[-1] if report.case.locations else None
-    where = (f"{est.lat_deg:.5f}, {est.lon_deg:.5f} ± {est.radius_m:.0f} m"
-             if est is not None else "-")
+    if est is None:
+        where = "-"
+    elif est.semi_minor_m is None:  # a field kit's fit only
+        where = f"{est.lat_deg:.5f}, {est.lon_deg:.5f} ± {est.radius_m:.0f} m"
+    else:  # the case's location: 95 % ellipse and the border verdict
+        p = "-" if est.p_vietnam is None else f"{est.p_vietnam:.3f}"
+        where = (f"{est.lat_deg:.5f}, {est.lon_deg:.5f}; 95 %: {est.radius_m:.0f} × "
+                 f"{est.semi_minor_m:.0f} m; {label('verdict', est.verdict, lang)} "
+                 f"(P(VN) = {p})")
     summary = Table(
         "summary", text("summary", lang), ["", ""],
         [
