@@ -164,9 +164,9 @@ def test_inspection_record_shows_measured_against_permitted(rendered, centre) ->
     text = _text(rendered["licensed_pdf"])
     assert "vượt dung sai tần số" in text and "LS-TEST-1" in text
     assert _row(text, "LS-TEST-1", "Công ty Thử nghiệm", "Trạm gốc", "150.0000", "16K0F3E")
-    # the finding's row (it may run over a page break: the longer legal citation)
-    after = text.split("vượt dung sai tần số", 1)[1]
-    assert "3000.00" in after and " Hz " in after
+    # measured against permitted, with the unit (pdftotext's reading order across the
+    # table's columns depends on their widths, so the values are found as a pair)
+    assert re.search(r"3000\.00\s+1200\.00 Hz", text), text
 
 
 def test_report_command_end_to_end_and_bad_input(centre, tmp_path: Path) -> None:
