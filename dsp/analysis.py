@@ -136,6 +136,9 @@ def measure_runs(
 #: A narrow peak at the LO that survives DC removal by this much over the detection
 #: threshold is more than the DC estimate's residue: reported ``at_lo_unverified``.
 AT_LO_MARGIN_DB = 6.0
+#: A narrow emission (its bins within 6 dB of the peak: up to twice this many)
+#: centred this many bins from the LO is flagged ``at_lo_unverified``.
+AT_LO_BINS = 3
 #: Emissions on in fewer than this fraction of the slices are flagged intermittent.
 INTERMITTENT_BELOW = 0.95
 
@@ -174,6 +177,21 @@ def _measure_runs_ext(
         ea, eb, e = cache[key]
         out.append(_Item(ea, eb, e))
     return out
+
+
+def _core(power_db: np.ndarray, a: int, b: int, drop_db: float = 6.0) -> tuple[int, int]:
+    """First bin and width of the contiguous bins within ``drop_db`` of the peak of
+    ``[a, b)``."""
+    p = np.nan_to_num(np.asarray(power_db[a:b], dtype=np.float64), nan=-np.inf)
+    k = int(np.argmax(p))
+    above = p >= p[k] - drop_db
+    lo = k
+    while lo > 0 and above[lo - 1]:
+        lo -= 1
+    hi = k + 1
+    while hi < p.size and above[hi]:
+        hi += 1
+    return a + lo, hi - lo
 
 
 def _usable(slices: TimeSlices | None, spectrum: Spectrum) -> bool:
@@ -338,11 +356,26 @@ def analyze_spectrum(
     reason_of = {id(e): r for e, r in rejected}
     for it in items:
         it.reason = reason_of.get(id(it.e))
-        if (it.reason == REASON_DC and dc_removed
+        # Each slice has its own DC estimate: a peak at the LO that no slice shows is
+        # the block estimate's residue (the DC moved during the block), not a signal.
+        on_in_slices = it.act is None or it.act.duty_cycle > 0
+        if (it.reason == REASON_DC and dc_removed and on_in_slices
                 and it.e.peak_power_db - it.e.noise_floor_db >= threshold_db + AT_LO_MARGIN_DB):
             it.reason = None
             it.flags.append("at_lo_unverified")
     live = [it for it in items if it.reason is None]
+    if dc_removed:
+        # A narrow emission kept at the LO (wider than the DC rule's few bins, or
+        # let through above) may still be the LO's own leakage: a station retunes.
+        # Its core (the bins within 6 dB of its peak: noise widens a weak CW's 99 %
+        # and 26 dB bands) decides.
+        for it in live:
+            a, w = _core(spectrum.power_db, it.a, it.b)
+            mid = spectrum.f_start_hz + (a + (w - 1) / 2) * spectrum.f_step_hz
+            c = min(centres, key=lambda x: abs(x - mid))
+            if (abs(mid - c) <= AT_LO_BINS * spectrum.f_step_hz and w <= 2 * AT_LO_BINS
+                    and "at_lo_unverified" not in it.flags):
+                it.flags.append("at_lo_unverified")
 
     overloaded = (spectrum.overload if overload_fraction is None else overload_fraction > 0)
     if overloaded and len(centres) == 1 and len(live) > 1:
@@ -350,7 +383,8 @@ def analyze_spectrum(
             np.array([it.e.f_hz for it in live]), np.array([it.e.bw_99_hz for it in live]),
             np.array([it.e.power_db for it in live]), centre_hz=centres[0],
             span_hz=spectrum.n_bins * spectrum.f_step_hz, step_hz=spectrum.f_step_hz,
-            activities=[it.act for it in live] if use_slices else None)
+            activities=[it.act for it in live] if use_slices else None,
+            slice_only=[it.on is not None for it in live])
         for it, v in zip(live, verdicts, strict=True):
             if v == "reject":
                 it.reason = REASON_OVERLOAD

@@ -7,8 +7,9 @@ consecutive slices on the block spectrum's grid):
   slice for bins standing over the block's noise floor by a threshold set, like the
   block detector's, from the statistics of an averaged noise bin, but for a
   false-alarm probability divided by the number of slices (so the whole block keeps
-  the block detector's rate). Bins are smoothed over 3 bins first (a tone's Hann
-  main lobe), which halves the variance of the noise. Bins already inside an
+  the block detector's rate). Bins are smoothed over 3 bins (a tone's Hann main
+  lobe) and, separately, over 9 (a narrowband channel), each with the threshold of
+  its own averaged noise. Bins already inside an
   emission found on the average are left out.
 - **When is a known emission on?** :func:`band_activity` sums each slice's power over
   the emission's bins. The emission is *on* in a slice when that sum stands over the
@@ -41,6 +42,7 @@ __all__ = [
     "EFFECTIVE_FRACTION",
     "Activity",
     "band_activity",
+    "SMOOTH_WIDTHS",
     "slice_threshold_db",
     "detect_burst_runs",
     "on_mean_db",
@@ -53,8 +55,9 @@ ON_PFA = 1e-6
 ON_FRACTION = 0.05
 #: Independent averages per Welch frame at 50 % overlap (Hann), a conservative value.
 EFFECTIVE_FRACTION = 0.6
-#: Bins a tone's Hann main lobe spreads over; burst detection smooths over them.
-_SMOOTH_BINS = 3
+#: Widths (bins) burst detection smooths over: a tone's Hann main lobe, and a
+#: narrowband channel.
+SMOOTH_WIDTHS = (3, 9)
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,10 +145,11 @@ def _activity(slices: TimeSlices, on: np.ndarray, signal: np.ndarray) -> Activit
     )
 
 
-def slice_threshold_db(slices: TimeSlices, pfa: float) -> float:
-    """dB over the floor a 3-bin-smoothed slice bin exceeds with probability
+def slice_threshold_db(slices: TimeSlices, pfa: float, *, width: int = 3) -> float:
+    """dB over the floor a ``width``-bin-smoothed slice bin exceeds with probability
     ``pfa / n_slices`` in noise (so ``pfa`` holds for the whole block)."""
-    dof = _effective(slices.n_averages) * 2.0  # 3 smoothed Hann bins ~ 2 independent
+    # w smoothed Hann bins hold about w / 1.5 independent values
+    dof = _effective(slices.n_averages) * max(1.0, width / 1.5)
     return noise_exceedance_db(pfa / max(slices.n_slices, 1), dof)
 
 
@@ -182,12 +186,17 @@ def detect_burst_runs(
 
     if slices.n_slices == 0:
         return []
-    thr = slice_threshold_db(slices, pfa)
-    lin = 10.0 ** (np.asarray(slices.power_db, dtype=np.float64) / 10.0)
-    lin = uniform_filter1d(np.nan_to_num(lin, nan=0.0), size=_SMOOTH_BINS, axis=1,
-                           mode="nearest")
-    floor = np.asarray(noise_floor_db, dtype=np.float64)
-    hits = lin > 10.0 ** ((floor + thr) / 10.0)[None, :]
+    raw = 10.0 ** (np.asarray(slices.power_db, dtype=np.float64) / 10.0)
+    raw = np.nan_to_num(raw, nan=0.0)
+    floor_lin = 10.0 ** (np.asarray(noise_floor_db, dtype=np.float64) / 10.0)
+    hits = np.zeros(raw.shape, dtype=bool)
+    # Two widths: 3 bins (a tone's main lobe) and 9 (a narrowband channel, whose
+    # per-bin excess is low but whose sum over its bins stands out); the false-alarm
+    # probability is split between them.
+    for width in SMOOTH_WIDTHS:
+        thr = slice_threshold_db(slices, pfa / len(SMOOTH_WIDTHS), width=width)
+        lin = uniform_filter1d(raw, size=width, axis=1, mode="nearest")
+        hits |= lin > (floor_lin * 10.0 ** (thr / 10.0))[None, :]
     hits &= ~np.asarray(exclude, dtype=bool)[None, :]
     any_bin = hits.any(axis=0)
     runs = find_runs(any_bin)
@@ -197,7 +206,9 @@ def detect_burst_runs(
             merged[-1][1] = e
         else:
             merged.append([s, e])
-    return [((s, e), hits[:, s:e].any(axis=1)) for s, e in merged]
+    # A burst of anything covers at least two bins (a tone's Hann main lobe is three,
+    # smoothed); a lone bin is a noise peak or the band edge's roll-off.
+    return [((s, e), hits[:, s:e].any(axis=1)) for s, e in merged if e - s >= 2]
 
 
 def on_mean_db(slices: TimeSlices, on: np.ndarray) -> np.ndarray:

@@ -28,6 +28,9 @@ __all__ = ["REFINE_MIN_BINS", "analyze_iq", "default_fft_size"]
 
 #: Narrow emissions (99 % bandwidth under this many bins) are re-measured finer.
 REFINE_MIN_BINS = 40
+#: Flags of the finer measurement that replace the coarse one's (the others, from
+#: the slices and the overload and LO vetting, are the block's).
+_MEASUREMENT_FLAGS = ("xdb_limited", "weak", "span_edge")
 #: Target RBW of :func:`analyze_iq`'s first spectrum, Hz.
 _TARGET_RBW_HZ = 1500.0
 #: Fewest averages a spectrum of :func:`analyze_iq` may have.
@@ -86,7 +89,8 @@ def _refine(
             e = dataclasses.replace(
                 m, t_first_ns=e.t_first_ns, t_last_ns=e.t_last_ns, duty_cycle=e.duty_cycle,
                 burst_power_db=e.burst_power_db,
-                flags=tuple(dict.fromkeys([*m.flags, *e.flags])))
+                flags=tuple(dict.fromkeys(
+                    [*(f for f in m.flags if f in _MEASUREMENT_FLAGS), *e.flags])))
         out.append(e)
     return dataclasses.replace(result, emissions=tuple(out))
 
