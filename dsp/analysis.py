@@ -231,7 +231,9 @@ def _with_activity(it: _Item, spectrum: Spectrum, act: Activity) -> Emission:
     e = it.e
     changes: dict = {"duty_cycle": act.duty_cycle, "burst_power_db": act.burst_power_db}
     if act.t_first_ns is not None:
-        changes.update(t_first_ns=act.t_first_ns, t_last_ns=act.t_last_ns)
+        # (a last partial slice ends with the block)
+        changes.update(t_first_ns=act.t_first_ns,
+                       t_last_ns=min(int(act.t_last_ns), spectrum.t_end_ns))
     if it.on is not None and act.duty_cycle > 0:
         # measured on its on-slices: the block mean is the power while on times the
         # duty cycle (the noise is already subtracted in both)

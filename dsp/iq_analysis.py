@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 
 from dsp.analysis import AnalysisResult, analyze_spectrum
-from dsp.iq import overload_fraction
+from dsp.iq import overload_fraction as clipped_fraction
 from dsp.measure import AntennaFactor
 from dsp.slices import compute_time_slices
 from dsp.types import Spectrum
@@ -107,6 +107,7 @@ def analyze_iq(
     af_db_m: AntennaFactor | None = None,
     calibration_offset_db: float | None = None,
     overload: bool = False,
+    overload_fraction: float | None = None,
     station_id: str = "",
     receiver_id: str = "",
     refine: bool = True,
@@ -129,6 +130,9 @@ def analyze_iq(
         dB from dBFS to dBm (``None``: results in dBFS).
     overload:
         The ADC clipped in these samples (enables overload-product rejection).
+    overload_fraction:
+        Fraction of the raw samples at the ADC's rails, when ``samples`` are not the
+        raw ``uint8`` bytes (for those it is measured here).
     station_id, receiver_id:
         Copied into the results.
     refine:
@@ -160,7 +164,8 @@ def analyze_iq(
                                  f_center_hz=f_center_hz, fft_size=size,
                                  t_start_ns=t_start_ns,
                                  calibration_offset_db=calibration_offset_db)
-    fraction = overload_fraction(samples) if samples.dtype == np.uint8 else None
+    fraction = (clipped_fraction(samples) if samples.dtype == np.uint8
+                else overload_fraction)
     result = analyze_spectrum(welch(size), threshold_db=threshold_db, x_db=x_db,
                               af_db_m=af_db_m, tuned_centres_hz=centres,
                               slices=slices if slices.n_slices >= 2 else None,

@@ -78,9 +78,10 @@ def compute_time_slices(
     Returns
     -------
     TimeSlices
-        ``power_db`` (n_slices, fft_size) float32; the last partial slice is dropped
-        (its few frames would be noisier than the rest). Zero slices when the block
-        is shorter than one slice.
+        ``power_db`` (n_slices, fft_size) float32. A last partial slice is kept when
+        it holds at least half a slice (and :data:`MIN_FRAMES_PER_SLICE` frames), else
+        dropped; its end is then the block's end, not ``t_start + slice_ns``. Zero
+        slices when the block is shorter than one slice.
     """
     from dsp.spectrum import welch_spectrum
 
@@ -89,6 +90,10 @@ def compute_time_slices(
     n_samples = x.size // width
     per = slice_samples(sample_rate_hz, fft_size, slice_ns)
     n_slices = n_samples // per
+    # A last partial slice counts when it holds half a slice (a burst at the very
+    # end of a short recording is in it); its spectrum averages the frames it has.
+    if n_samples - n_slices * per >= max(per // 2, fft_size * (MIN_FRAMES_PER_SLICE + 1) // 2):
+        n_slices += 1
     frames = 2 * per // fft_size - 1  # whole half-overlapped frames in one slice
     power = np.empty((n_slices, fft_size), dtype=np.float32)
     starts = np.empty(n_slices, dtype=np.int64)
