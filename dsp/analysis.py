@@ -36,6 +36,7 @@ from dsp.detect import default_threshold_db, detect_emissions
 from dsp.errors import ParameterError
 from dsp.keyed import keyed_groups
 from dsp.measure import AntennaFactor, emission_extent, enbw_bins, measure_emission
+from dsp.neighbours import split_neighbour
 from dsp.noise import estimate_noise_floor
 from dsp.overload import classify_overload
 from dsp.types import Emission, Spectrum, TimeSlices
@@ -194,6 +195,37 @@ def _core(power_db: np.ndarray, a: int, b: int, drop_db: float = 6.0) -> tuple[i
     return a + lo, hi - lo
 
 
+def _split_neighbours(
+    spectrum: Spectrum, floor: np.ndarray, items: list[_Item], *, threshold_db: float,
+    x_db: float, af_db_m: AntennaFactor | None,
+) -> list[_Item]:
+    """Each wide emission with a weaker neighbour on its skirt becomes two, each
+    measured on its own bins (:mod:`dsp.neighbours`)."""
+    out = []
+    for it in items:
+        split = split_neighbour(spectrum.power_db, floor, it.a, it.b,
+                                n_averages=max(1.0, float(spectrum.n_averages)),
+                                threshold_db=threshold_db)
+        if split is None:
+            out.append(it)
+            continue
+        strong_db = np.array(spectrum.power_db, dtype=np.float32)
+        strong_db[it.a:it.b] = 10.0 * np.log10(split.strong_lin)
+        weak_db = np.array(spectrum.power_db, dtype=np.float32)
+        weak_db[it.a:it.b] = 10.0 * np.log10(split.weak_lin)
+        weak_spec = dataclasses.replace(spectrum, power_db=weak_db)
+        ws, we = split.weak
+        ea, eb = emission_extent(weak_db, floor, ws, we, lo_limit=it.a, hi_limit=it.b)
+        weak = measure_emission(weak_spec, floor, ea, eb, x_db=x_db, af_db_m=af_db_m)
+        if not weak.snr_db >= threshold_db:
+            out.append(it)
+            continue
+        strong = measure_emission(dataclasses.replace(spectrum, power_db=strong_db), floor,
+                                  it.a, it.b, x_db=x_db, af_db_m=af_db_m)
+        out += [_Item(it.a, it.b, strong), _Item(ea, eb, weak)]
+    return out
+
+
 def _usable(slices: TimeSlices | None, spectrum: Spectrum) -> bool:
     if slices is None:
         return False
@@ -342,6 +374,8 @@ def analyze_spectrum(
     if weak:
         items = _measure_runs_ext(spectrum, floor, strong, x_db=x_db, af_db_m=af_db_m,
                                   cache=cache)
+    items = _split_neighbours(spectrum, floor, items, threshold_db=threshold_db, x_db=x_db,
+                              af_db_m=af_db_m)
     enbw = enbw_bins(spectrum)
     if use_slices:
         assert slices is not None

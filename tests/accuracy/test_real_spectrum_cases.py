@@ -270,3 +270,28 @@ def test_a_quiet_receiver_reports_nothing_at_the_lo() -> None:
     block, _ = record(scene, 600_000, seed=5)
     result = analyze(block)
     assert result.emissions == ()
+
+
+# --------------------------------------------------------------------------- neighbours
+@pytest.mark.parametrize("below_db", [15.0, 20.0, 25.0, 30.0, 35.0, 40.0])
+def test_weak_fm_station_200_khz_from_a_strong_one(below_db: float) -> None:
+    # the pair sits off the LO so neither is on the other's IQ image
+    strong_hz, weak_hz = FC_HZ + 300e3, FC_HZ + 500e3
+    if below_db == 25.0:
+        strong_hz, weak_hz = weak_hz, strong_hz  # the weaker one below, once
+    scene = make_scene("fm-pair", [("strong", strong_hz, "{kind: wbfm}", 32),
+                                   ("weak", weak_hz, "{kind: wbfm}", 32 - below_db)])
+    block, rx = record(scene, 600_000)
+    truth = {t.emitter_id: t for t in rx.truth(block.t_start_ns)}
+    noise = rx.noise_truth(block.t_start_ns)
+    weak_t = truth["weak"]
+    snr = weak_t.power_dbfs - noise.total_dbfs_hz - 10 * math.log10(weak_t.bw_99_hz)
+    assert snr >= 10.0  # the weaker one is at least 10 dB over the noise
+    result = analyze(block)
+    assert len(result.emissions) == 2, [(e.f_hz - FC_HZ, e.bw_99_hz) for e in result.emissions]
+    for t in truth.values():
+        e = min(result.emissions, key=lambda x: abs(x.f_hz - t.f_apparent_hz))
+        # the accuracy goals of test_emission_accuracy.py
+        assert abs(e.f_hz - t.f_apparent_hz) <= max(2e3, 0.02 * t.bw_99_hz), t.emitter_id
+        assert abs(e.power_db - t.power_dbfs) <= 1.0, t.emitter_id
+        assert abs(e.bw_99_hz - t.bw_99_hz) <= 0.10 * t.bw_99_hz, (t.emitter_id, e.bw_99_hz)
