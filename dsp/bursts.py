@@ -186,9 +186,11 @@ def detect_burst_runs(
 
     if slices.n_slices == 0:
         return []
-    raw = 10.0 ** (np.asarray(slices.power_db, dtype=np.float64) / 10.0)
-    raw = np.nan_to_num(raw, nan=0.0)
-    floor_lin = 10.0 ** (np.asarray(noise_floor_db, dtype=np.float64) / 10.0)
+    # float32: (n_slices, n_bins) arrays are the memory of a long block
+    raw = np.power(np.float32(10.0), np.asarray(slices.power_db, dtype=np.float32) / 10)
+    raw = np.nan_to_num(raw, nan=0.0, copy=False)
+    floor_lin = (10.0 ** (np.asarray(noise_floor_db, dtype=np.float64) / 10.0)).astype(
+        np.float32)
     hits = np.zeros(raw.shape, dtype=bool)
     # Two widths: 3 bins (a tone's main lobe) and 9 (a narrowband channel, whose
     # per-bin excess is low but whose sum over its bins stands out); the false-alarm
@@ -196,7 +198,8 @@ def detect_burst_runs(
     for width in SMOOTH_WIDTHS:
         thr = slice_threshold_db(slices, pfa / len(SMOOTH_WIDTHS), width=width)
         lin = uniform_filter1d(raw, size=width, axis=1, mode="nearest")
-        hits |= lin > (floor_lin * 10.0 ** (thr / 10.0))[None, :]
+        hits |= lin > (floor_lin * np.float32(10.0 ** (thr / 10.0)))[None, :]
+        del lin
     hits &= ~np.asarray(exclude, dtype=bool)[None, :]
     any_bin = hits.any(axis=0)
     runs = find_runs(any_bin)
