@@ -311,7 +311,14 @@ def findings_for(
     site: GeoPosition | None = None,
     on: dt.date | None = None,
 ) -> list[Finding]:
-    """The findings of one classified emission (empty when it is in order)."""
+    """The findings of one classified emission (empty when it is in order).
+
+    An emission flagged ``overload_suspect`` (the ADC clipped and it may be a
+    distortion product of the receiver, dsp.overload) raises none: a finding an
+    inspector cannot defend is worse than no finding.
+    """
+    if "overload_suspect" in c.emission.flags:
+        return []
     if c.emitter_class == "licensed":
         return _licensed(c, reference, site, on or emission_date(c.emission))
     if c.emitter_class == "foreign":

@@ -15,7 +15,10 @@ Three artefacts of a zero-IF 8-bit receiver look like emissions:
   ``2 f1 - f2`` and, since I and Q clip separately, mirrored and tripled offsets
   ``-d``, ``+-3 d`` about the centre (wrapped into the sampled band). Rule: on an
   overloaded spectrum, an emission at least ``overload_below_db`` dB below the
-  strongest one and within ``max(3 bins, its bandwidth)`` of such a product.
+  strongest one and within ``max(3 bins, its bandwidth)`` of such a product. This
+  fixed-level rule is kept for callers of this function; :func:`dsp.analysis.
+  analyze_spectrum` passes ``overload=False`` and tells products by structure and
+  keying instead (:mod:`dsp.overload`), with no level difference.
 
 These rules can reject a real but unlucky emission (one that sits exactly on the
 mirror of a stronger one); :func:`verify_by_retuning` settles it: re-measure with

@@ -5,8 +5,9 @@
 :data:`REFINE_MIN_BINS` bins in their 99 % bandwidth) on a finer spectrum of the
 same samples, so their bandwidths are not dominated by the window's own width.
 Powers are means over the whole block (a burst's power is diluted by its duty
-cycle); ``t_first_ns``/``t_last_ns`` are the first and last of up to 32 time slices
-in which the emission's band stood 3 dB over the noise.
+cycle, ``burst_power_db`` is the power while on); time slices of 5 ms
+(:func:`dsp.slices.compute_time_slices`) find bursts and give ``duty_cycle`` and
+``t_first_ns``/``t_last_ns`` (:mod:`dsp.bursts`).
 """
 
 from __future__ import annotations
@@ -18,21 +19,22 @@ from collections.abc import Callable
 import numpy as np
 
 from dsp.analysis import AnalysisResult, analyze_spectrum
+from dsp.iq import overload_fraction as clipped_fraction
 from dsp.measure import AntennaFactor
+from dsp.slices import compute_time_slices
 from dsp.types import Spectrum
 
 __all__ = ["REFINE_MIN_BINS", "analyze_iq", "default_fft_size"]
 
 #: Narrow emissions (99 % bandwidth under this many bins) are re-measured finer.
 REFINE_MIN_BINS = 40
+#: Flags of the finer measurement that replace the coarse one's (the others, from
+#: the slices and the overload and LO vetting, are the block's).
+_MEASUREMENT_FLAGS = ("xdb_limited", "weak", "span_edge")
 #: Target RBW of :func:`analyze_iq`'s first spectrum, Hz.
 _TARGET_RBW_HZ = 1500.0
 #: Fewest averages a spectrum of :func:`analyze_iq` may have.
 _MIN_AVERAGES = 16
-#: Most time slices :func:`analyze_iq` cuts the samples into to see when emissions are on.
-_MAX_SLICES = 32
-#: Band power over the noise, dB, at which an emission counts as on in a slice.
-_SEEN_DB = 3.0
 
 def default_fft_size(sample_rate_hz: float, n_samples: int) -> int:
     """FFT size for a ~1.5 kHz RBW: a power of two, 64 or more, leaving >= 16 averages.
@@ -81,7 +83,15 @@ def _refine(
             continue
         lo, hi = e.f_low_hz - 2 * step, e.f_high_hz + 2 * step
         match = [f for f in fine.emissions if lo <= f.f_hz <= hi]
-        out.append(match[0] if len(match) == 1 else e)
+        if len(match) == 1 and "burst" not in e.flags:
+            # finer frequency and bandwidth; when and how it was seen stay the block's
+            m = match[0]
+            e = dataclasses.replace(
+                m, t_first_ns=e.t_first_ns, t_last_ns=e.t_last_ns, duty_cycle=e.duty_cycle,
+                burst_power_db=e.burst_power_db,
+                flags=tuple(dict.fromkeys(
+                    [*(f for f in m.flags if f in _MEASUREMENT_FLAGS), *e.flags])))
+        out.append(e)
     return dataclasses.replace(result, emissions=tuple(out))
 
 
@@ -97,6 +107,7 @@ def analyze_iq(
     af_db_m: AntennaFactor | None = None,
     calibration_offset_db: float | None = None,
     overload: bool = False,
+    overload_fraction: float | None = None,
     station_id: str = "",
     receiver_id: str = "",
     refine: bool = True,
@@ -119,6 +130,9 @@ def analyze_iq(
         dB from dBFS to dBm (``None``: results in dBFS).
     overload:
         The ADC clipped in these samples (enables overload-product rejection).
+    overload_fraction:
+        Fraction of the raw samples at the ADC's rails, when ``samples`` are not the
+        raw ``uint8`` bytes (for those it is measured here).
     station_id, receiver_id:
         Copied into the results.
     refine:
@@ -144,66 +158,19 @@ def analyze_iq(
         )
 
     centres = (float(f_center_hz),)
+    # Time slices of the same samples (bursts, duty cycle, keying; dsp.bursts) and
+    # the clipped fraction of the raw bytes (overload products; dsp.overload).
+    slices = compute_time_slices(samples, sample_rate_hz=sample_rate_hz,
+                                 f_center_hz=f_center_hz, fft_size=size,
+                                 t_start_ns=t_start_ns,
+                                 calibration_offset_db=calibration_offset_db)
+    fraction = (clipped_fraction(samples) if samples.dtype == np.uint8
+                else overload_fraction)
     result = analyze_spectrum(welch(size), threshold_db=threshold_db, x_db=x_db,
-                              af_db_m=af_db_m, tuned_centres_hz=centres)
+                              af_db_m=af_db_m, tuned_centres_hz=centres,
+                              slices=slices if slices.n_slices >= 2 else None,
+                              overload_fraction=fraction, dc_removed=True)
     if refine:
         result = _refine(result, welch, n_samples, threshold_db=threshold_db, x_db=x_db,
                          af_db_m=af_db_m, centres=centres)
-    return _seen_times(result, samples, n_samples, size, welch_spectrum,
-                       sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
-                       t_start_ns=t_start_ns, calibration_offset_db=calibration_offset_db)
-
-
-def _seen_times(
-    result: AnalysisResult,
-    samples: np.ndarray,
-    n_samples: int,
-    fft_size: int,
-    welch: Callable[..., Spectrum],
-    *,
-    sample_rate_hz: float,
-    f_center_hz: float,
-    t_start_ns: int,
-    calibration_offset_db: float | None,
-) -> AnalysisResult:
-    """Set each emission's ``t_first_ns``/``t_last_ns`` from when it was on.
-
-    The samples are cut into up to :data:`_MAX_SLICES` slices; an emission is seen in
-    a slice when the power in its 99 % band stands :data:`_SEEN_DB` dB over the noise
-    floor there (a band sum of many bins and averages: noise alone stays well below).
-    """
-    per_slice = fft_size * (_MIN_AVERAGES + 1) // 2
-    n_slices = min(_MAX_SLICES, n_samples // per_slice)
-    if n_slices < 4 or not result.emissions:
-        return result
-    slice_len = n_samples // n_slices
-    width = 2 if samples.dtype == np.uint8 else 1
-    spec = result.spectrum
-    floor_lin = 10.0 ** (result.noise_floor_db / 10.0)
-    f = spec.f_hz()
-    bands = []
-    for e in result.emissions:
-        sel = (f >= e.f_low_hz - spec.f_step_hz / 2) & (f <= e.f_high_hz + spec.f_step_hz / 2)
-        if not sel.any():
-            sel = np.abs(f - e.f_hz) == np.min(np.abs(f - e.f_hz))
-        bands.append((sel, float(floor_lin[sel].sum())))
-    seen = np.zeros((n_slices, len(bands)), dtype=bool)
-    times = []
-    for k in range(n_slices):
-        t0 = t_start_ns + int(round(k * slice_len * 1e9 / sample_rate_hz))
-        part = samples[k * slice_len * width:(k + 1) * slice_len * width]
-        s = welch(part, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
-                  fft_size=fft_size, t_start_ns=t0, calibration_offset_db=calibration_offset_db)
-        lin = 10.0 ** (np.asarray(s.power_db, dtype=np.float64) / 10.0)
-        for j, (sel, noise) in enumerate(bands):
-            seen[k, j] = lin[sel].sum() >= noise * 10.0 ** (_SEEN_DB / 10.0)
-        times.append((s.t_start_ns, s.t_end_ns))
-    out = []
-    for j, e in enumerate(result.emissions):
-        ks = np.flatnonzero(seen[:, j])
-        if ks.size:
-            e = dataclasses.replace(e, t_first_ns=times[ks[0]][0], t_last_ns=times[ks[-1]][1])
-        out.append(e)
-    return dataclasses.replace(result, emissions=tuple(out))
-
-
+    return result

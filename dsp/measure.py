@@ -331,6 +331,10 @@ def measure_emission(
     noise_in_bw = n0_lin * max(bw_99, spectrum.rbw_hz) / spectrum.rbw_hz
     power_db = 10.0 * math.log10(power_lin)
     snr_db = 10.0 * math.log10(power_lin / noise_in_bw) if noise_in_bw > 0 else math.inf
+    if "no_noise_reference" in out_flags or not snr_db > 0:
+        # no noise seen beside or under it, or none left after subtracting it: the
+        # SNR is unknown, never a negative number
+        snr_db = math.nan
     floor_db = 10.0 * math.log10(n0_lin) if n0_lin > 0 else -math.inf
 
     e_dbuv_m = None

@@ -47,6 +47,7 @@ __all__ = [
     "complex64_to_cu8",
     "cu8_to_complex64",
     "overload_in_raw",
+    "overload_fraction_in_raw",
     "read_raw_iq",
     "write_raw_iq",
 ]
@@ -202,6 +203,20 @@ def overload_in_raw(components: np.ndarray, fmt: str) -> bool:
     return bool(components.min() <= info.min or components.max() >= info.max)
 
 
+def overload_fraction_in_raw(components: np.ndarray, fmt: str) -> float | None:
+    """Fraction of complex samples whose I or Q sits at either end of an integer
+    format's range (``None`` for float formats)."""
+    fmt = canonical_format(fmt)
+    if fmt in ("cf32", "cf64"):
+        return None
+    if components.size < 2:
+        return 0.0
+    info = np.iinfo(RAW_FORMATS[fmt])
+    rail = (components <= info.min) | (components >= info.max)
+    return float(np.count_nonzero(rail[: rail.size // 2 * 2].reshape(-1, 2).any(axis=1))
+                 / (rail.size // 2))
+
+
 def read_raw_iq(
     path: str | Path,
     *,
@@ -293,6 +308,7 @@ def read_raw_iq(
         t_start_ns=int(t_start_ns),
         receiver_id=receiver_id,
         overload=overload_in_raw(components, fmt),
+        overload_fraction=overload_fraction_in_raw(components, fmt),
     )
 
 

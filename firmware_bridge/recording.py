@@ -28,6 +28,9 @@ class IQRecording:
     receiver_id: str = ""
     gain_db: float | None = None
     overload: bool = False
+    #: Fraction of complex samples with I or Q at an integer ADC rail (0-1); None for
+    #: float formats (unknown).
+    overload_fraction: float | None = None
     #: SigMF annotations already in the file (dicts of SigMF keys), for reference.
     annotations: tuple[dict, ...] = field(default=())
 

@@ -418,11 +418,14 @@ def _read_sigmf(
         raw = raw[:, channel]
     samples = np.ascontiguousarray(raw, dtype=np.complex64)
     overload = False
+    fraction = None
     if info["is_fixedpoint"]:
         offset, scale = _fixed_point_scale(info)
         comps = samples.view(np.float32)
         lo, hi = (0.0, 2 * scale - 1) if info["is_unsigned"] else (-scale, scale - 1)
         overload = bool(comps.size and (comps.min() <= lo or comps.max() >= hi))
+        rail = ((comps <= lo) | (comps >= hi)).reshape(-1, 2).any(axis=1)
+        fraction = float(rail.mean()) if rail.size else 0.0
         comps -= np.float32(offset)
         comps *= np.float32(1.0 / scale)
     freq = first.get("core:frequency", f_center_hz)
@@ -453,6 +456,7 @@ def _read_sigmf(
         receiver_id=str(glob.get(_KEY_RECEIVER_ID, "")),
         gain_db=float(gain) if isinstance(gain, int | float) else None,
         overload=overload or bool(glob.get(_KEY_OVERLOAD, False)),
+        overload_fraction=fraction,
         annotations=tuple(dict(a) for a in handle.get_annotations()),
     )
 

@@ -337,17 +337,119 @@ def image_suspects(
     return out
 
 
+#: dB the gain is stepped down (each time) to tell an overload product from a signal.
+OVERLOAD_GAIN_STEP_DB = 6.0
+#: Most steps down before giving up on a block that still clips.
+MAX_GAIN_STEPS = 4
+
+
+@dataclass(frozen=True)
+class GainStepVerdict:
+    """How much an emission's channel power fell when the gain was stepped down."""
+
+    emission: Emission
+    step_db: float
+    drop_db: float
+
+    @property
+    def product(self) -> bool:
+        """Fell about 3 dB per dB of gain: a third-order (or higher) product."""
+        return self.drop_db >= 2.0 * self.step_db
+
+    @property
+    def real(self) -> bool:
+        """Fell about 1 dB per dB of gain (or less, released from compression)."""
+        return self.drop_db <= 1.5 * self.step_db
+
+
+def gain_step_verifier(
+    rx: Receiver, ctx: TaskContext, *, fft_size: int, n_averages: int,
+    step_db: float = OVERLOAD_GAIN_STEP_DB,
+):  # noqa: ANN201
+    """``verify(suspects, f_center_hz) -> [GainStepVerdict]``: re-measure at the
+    receiver's gain and ``step_db`` lower, again until the ADC stops clipping (dBFS,
+    no calibration), then restore the gain.
+
+    A real signal drops 1 dB per dB of gain; an ADC overload product of order n
+    about n dB per dB (issue 9). Under AGC (no fixed gain) nothing is verified.
+    """
+    from dsp.measure import channel_power
+
+    n = _samples_for(fft_size, n_averages)
+
+    def spectrum_at(f_center_hz: float) -> Spectrum:
+        rx.tune(ctx.tuned_hz(f_center_hz))
+        block = ctx.read(rx, n)
+        return ctx.correct(welch_spectrum(
+            block.samples, sample_rate_hz=block.sample_rate_hz,
+            f_center_hz=block.f_center_hz, fft_size=fft_size, n_averages=n_averages,
+            t_start_ns=block.t_start_ns, overload=block.overload))
+
+    def verify(suspects: Sequence[Emission], f_center_hz: float) -> list[GainStepVerdict]:
+        g0 = rx.gain_db
+        if g0 is None or not suspects:
+            return []
+        try:
+            before = spectrum_at(f_center_hz)
+            # step down until the ADC no longer clips (a hard-clipped signal's
+            # products do not fall while it still clips), at most MAX_GAIN_STEPS
+            after = before
+            for _ in range(MAX_GAIN_STEPS):
+                g = rx.gain_db if rx.gain_db is not None else g0
+                rx.set_gain(g - step_db)
+                if rx.gain_db is None or rx.gain_db >= g:
+                    break  # the lowest gain already
+                after = spectrum_at(f_center_hz)
+                if not after.overload:
+                    break
+            step = g0 - (rx.gain_db if rx.gain_db is not None else g0)
+            if step <= 0 or after is before:
+                return []
+        finally:
+            rx.set_gain(g0)
+        out = []
+        for e in suspects:
+            half = max(e.bw_99_hz, 3 * e.f_resolution_hz) / 2
+            drop = (channel_power(before, e.f_hz - half, e.f_hz + half)
+                    - channel_power(after, e.f_hz - half, e.f_hz + half))
+            out.append(GainStepVerdict(e, float(step), float(drop)))
+        return out
+
+    return verify
+
+
+def settle_overload(
+    kept: list[Emission], verdicts: Sequence[GainStepVerdict]
+) -> list[Emission]:
+    """Drop the products, clear ``overload_suspect`` from the real signals."""
+    by_id = {id(v.emission): v for v in verdicts}
+    out = []
+    for e in kept:
+        v = by_id.get(id(e))
+        if v is not None and v.product:
+            continue
+        if v is not None and v.real:
+            e = dataclasses.replace(e, flags=tuple(f for f in e.flags if f != "overload_suspect"))
+        out.append(e)
+    return out
+
+
 def analyze_sweep(
     m: SweepMeasurement,
     *,
     per_hop: bool,
     af_db_m: float | None,
     verify: Callable[[Emission, float], bool] | None = None,
+    verify_overload: Callable[[Sequence[Emission], float], list[GainStepVerdict]] | None = None,
 ) -> list[Emission]:
     """Emissions of a sweep, found hop by hop (``per_hop``) or in the stitched sweep.
 
     ``verify(emission, f_center_hz)`` re-measures an image suspect; it is dropped
-    when it does not stay at its RF frequency.
+    when it does not stay at its RF frequency. ``verify_overload(suspects,
+    f_center_hz)`` steps the gain down on a hop that clipped (see
+    :func:`gain_step_verifier`): the emissions flagged ``overload_suspect`` that
+    fall like a product are dropped, those that fall like a signal are reported
+    without the flag.
     """
     if not per_hop:
         return list(analyze_spectrum(m.sweep, af_db_m=af_db_m).emissions)
@@ -359,6 +461,9 @@ def analyze_sweep(
             for suspect in image_suspects(kept, centre, m.sample_rate_hz):
                 if not verify(suspect, centre):
                     kept.remove(suspect)
+        suspects = [e for e in kept if "overload_suspect" in e.flags]
+        if verify_overload is not None and hop.overload and suspects:
+            kept = settle_overload(kept, verify_overload(suspects, centre))
         found.extend(kept)
     return _merge_hop_emissions(found)
 
@@ -414,6 +519,10 @@ class SweepRunner:
                 per_hop=t.analysis == "per_hop",
                 af_db_m=af if m.sweep.calibrated else None,
                 verify=verify,
+                verify_overload=gain_step_verifier(
+                    rx, ctx, fft_size=fft_size_for_rbw(t.rbw_hz, rx.sample_rate_hz),
+                    n_averages=t.n_averages,
+                ),
             )
         finally:
             if t.gain_db is not None:

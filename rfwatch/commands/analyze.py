@@ -100,6 +100,7 @@ def run_analysis(
             threshold_db=threshold_db,
             x_db=_X_DB,
             overload=rec.overload,
+            overload_fraction=getattr(rec, "overload_fraction", None),
             receiver_id=rec.receiver_id,
         )
     except ParameterError as err:
