@@ -37,8 +37,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
-import scipy.fft
-import scipy.signal
 from numpy.typing import ArrayLike
 
 from dsp.errors import InputFormatError
@@ -693,6 +691,10 @@ def estimate_pilot_offset_hz(
         raise ValueError(f"sample_rate_hz must be positive; got {sample_rate_hz!r}")
     if sample_rate_hz < 4.0 * (pilot_hz + 3e3):
         raise ValueError(f"sample_rate_hz={sample_rate_hz} is too low to see a {pilot_hz} Hz pilot")
+    # scipy.signal takes about a second to import: only the functions that use it do.
+    import scipy.fft
+    import scipy.signal
+
     rate = float(sample_rate_hz)
     q = int(rate // 150e3) if rate > 300e3 else 1
     if q > 1:

@@ -1,27 +1,42 @@
-"""An IQ block in, its emissions out: coarse spectrum, refinement, time slices.
+"""An IQ block or stream in, its emissions out: one pass, then analysis.
 
-:func:`analyze_iq` computes the Welch spectrum first, with an FFT size giving a
-1-2 kHz RBW, and re-measures narrow emissions (fewer than
-:data:`REFINE_MIN_BINS` bins in their 99 % bandwidth) on a finer spectrum of the
-same samples, so their bandwidths are not dominated by the window's own width.
-Powers are means over the whole block (a burst's power is diluted by its duty
-cycle); ``t_first_ns``/``t_last_ns`` are the first and last of up to 32 time slices
-in which the emission's band stood 3 dB over the noise.
+One pass of :class:`dsp.stream.SpectrumStream` over the samples (a whole block in
+memory is the one-chunk case; :func:`analyze_stream` takes chunks, e.g. a file read
+piece by piece) gives the coarse Welch spectrum, with an FFT size giving a 1-2 kHz
+RBW, a finer spectrum (:data:`FINE_FACTOR` times the FFT size) and the time slices.
+:func:`dsp.analysis.analyze_spectrum` analyses the coarse spectrum with the slices
+(bursts, duty cycle, first and last seen) and the clipped fraction of uint8 input;
+narrow emissions (fewer than :data:`REFINE_MIN_BINS` bins in their 99 % bandwidth)
+are then re-measured on the fine spectrum, so their bandwidths are not dominated by
+the window's own width. Powers are means over the whole block (a burst's power is
+diluted by its duty cycle; ``burst_power_db`` is its power while on).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Iterable
 
 import numpy as np
 
 from dsp.analysis import AnalysisResult, analyze_spectrum
+from dsp.errors import ParameterError
 from dsp.measure import AntennaFactor
-from dsp.types import Spectrum
+from dsp.stream import SpectrumStream, StreamSummary
+from dsp.types import Spectrum, TimeSlices
 
-__all__ = ["REFINE_MIN_BINS", "analyze_iq", "default_fft_size"]
+__all__ = [
+    "REFINE_MIN_BINS",
+    "FINE_FACTOR",
+    "analyze_iq",
+    "analyze_stream",
+    "analyze_summary",
+    "stream_summary",
+    "default_fft_size",
+    "fine_fft_size",
+    "with_fm_carriers",
+]
 
 #: Narrow emissions (99 % bandwidth under this many bins) are re-measured finer.
 REFINE_MIN_BINS = 40
@@ -29,8 +44,9 @@ REFINE_MIN_BINS = 40
 _TARGET_RBW_HZ = 1500.0
 #: Fewest averages a spectrum of :func:`analyze_iq` may have.
 _MIN_AVERAGES = 16
-#: Most time slices :func:`analyze_iq` cuts the samples into to see when emissions are on.
-_MAX_SLICES = 32
+#: The refinement spectrum's FFT is this many times the first one's (73 Hz bins at
+#: 2.4 MS/s).
+FINE_FACTOR = 16
 #: Band power over the noise, dB, at which an emission counts as on in a slice.
 _SEEN_DB = 3.0
 
@@ -43,7 +59,7 @@ def default_fft_size(sample_rate_hz: float, n_samples: int) -> int:
     (2048, 256)
     """
     if not (math.isfinite(sample_rate_hz) and sample_rate_hz > 0):
-        raise ValueError(f"sample_rate_hz must be finite and > 0, got {sample_rate_hz!r}")
+        raise ParameterError(f"sample_rate_hz must be finite and > 0, got {sample_rate_hz!r}")
     # Hann ENBW is 1.5 bins: bins of ~1 kHz give an RBW of ~1.5 kHz.
     want = sample_rate_hz / (_TARGET_RBW_HZ / 1.5)
     size = 2 ** max(6, int(round(math.log2(max(want, 1.0)))))
@@ -51,38 +67,148 @@ def default_fft_size(sample_rate_hz: float, n_samples: int) -> int:
     return int(min(size, cap))
 
 
+def fine_fft_size(fft_size: int, n_samples: int | None) -> int | None:
+    """FFT size of the refinement spectrum: :data:`FINE_FACTOR` times finer, capped.
+
+    Capped at 2**18 and, for a known length, so that it keeps >= 16 averages;
+    ``None`` when that leaves it no finer than ``fft_size``.
+
+    Examples
+    --------
+    >>> fine_fft_size(2048, 2_400_000), fine_fft_size(256, 2_000)
+    (32768, None)
+    """
+    size = fft_size * FINE_FACTOR
+    if n_samples is not None:
+        size = min(size, 2 ** int(math.floor(math.log2(max(n_samples * 2 // (_MIN_AVERAGES + 1),
+                                                              2)))))
+    size = min(size, 1 << 18)
+    return int(size) if size > fft_size else None
+
+
 def _refine(
     result: AnalysisResult,
-    welch: Callable[[int], Spectrum],
-    n_samples: int,
+    fine: Spectrum,
     *,
     threshold_db: float | None,
     x_db: float,
     af_db_m: AntennaFactor | None,
     centres: tuple[float, ...],
 ) -> AnalysisResult:
-    """Re-measure narrow emissions on a finer spectrum of the same samples."""
+    """Re-measure narrow emissions on the finer spectrum of the same samples."""
     step = result.spectrum.f_step_hz
     narrow = [e for e in result.emissions if e.bw_99_hz < REFINE_MIN_BINS * step]
-    if not narrow:
+    if not narrow or fine.n_bins <= result.spectrum.n_bins:
         return result
-    want = min(max(e.bw_99_hz, step) for e in narrow) / REFINE_MIN_BINS
-    size = result.spectrum.n_bins * 2 ** max(1, int(math.ceil(math.log2(step / want))))
-    cap = 2 ** int(math.floor(math.log2(max(n_samples * 2 // (_MIN_AVERAGES + 1), 2))))
-    size = min(size, cap, 1 << 18)
-    if size <= result.spectrum.n_bins:
-        return result
-    fine = analyze_spectrum(welch(size), threshold_db=threshold_db, x_db=x_db,
-                            af_db_m=af_db_m, tuned_centres_hz=centres)
+    fine_result = analyze_spectrum(fine, threshold_db=threshold_db, x_db=x_db,
+                                   af_db_m=af_db_m, tuned_centres_hz=centres)
     out = []
     for e in result.emissions:
         if e.bw_99_hz >= REFINE_MIN_BINS * step:
             out.append(e)
             continue
         lo, hi = e.f_low_hz - 2 * step, e.f_high_hz + 2 * step
-        match = [f for f in fine.emissions if lo <= f.f_hz <= hi]
-        out.append(match[0] if len(match) == 1 else e)
+        match = [f for f in fine_result.emissions if lo <= f.f_hz <= hi]
+        if len(match) == 1:
+            # What the coarse pass knew of time and flags stays; the fine grid gives
+            # frequency, bandwidth and power.
+            m = match[0]
+            e = dataclasses.replace(
+                m, t_first_ns=e.t_first_ns, t_last_ns=e.t_last_ns, flags=e.flags,
+                duty_cycle=e.duty_cycle, burst_power_db=e.burst_power_db)
+        out.append(e)
     return dataclasses.replace(result, emissions=tuple(out))
+
+
+def analyze_summary(
+    summary: StreamSummary,
+    *,
+    threshold_db: float | None = None,
+    x_db: float = 26.0,
+    af_db_m: AntennaFactor | None = None,
+    refine: bool = True,
+) -> AnalysisResult:
+    """Analyse what one streaming pass left (:meth:`dsp.stream.SpectrumStream.finish`).
+
+    The coarse spectrum goes to :func:`dsp.analysis.analyze_spectrum` with the time
+    slices and the overload fraction; narrow emissions are re-measured on the fine
+    spectrum (see the module notes).
+    """
+    centres = (float(summary.f_center_hz),)
+    result = analyze_spectrum(summary.spectrum, threshold_db=threshold_db, x_db=x_db,
+                              af_db_m=af_db_m, tuned_centres_hz=centres,
+                              slices=summary.slices,
+                              overload_fraction=summary.overload_fraction)
+    if refine and summary.fine is not None:
+        result = _refine(result, summary.fine, threshold_db=threshold_db, x_db=x_db,
+                         af_db_m=af_db_m, centres=centres)
+    if summary.slices is not None and all(e.duty_cycle is None for e in result.emissions):
+        result = _seen_times(result, summary.slices)
+    return result
+
+
+def analyze_stream(
+    chunks: Iterable[np.ndarray],
+    *,
+    sample_rate_hz: float,
+    f_center_hz: float,
+    t_start_ns: int = 0,
+    n_samples: int | None = None,
+    fft_size: int | None = None,
+    threshold_db: float | None = None,
+    x_db: float = 26.0,
+    af_db_m: AntennaFactor | None = None,
+    calibration_offset_db: float | None = None,
+    overload: bool = False,
+    station_id: str = "",
+    receiver_id: str = "",
+    refine: bool = True,
+) -> AnalysisResult:
+    """Analyse IQ that arrives in chunks (a file read piece by piece, a socket).
+
+    Parameters are those of :func:`analyze_iq`; ``chunks`` yields ``uint8``
+    interleaved I/Q or complex arrays (all of one kind), and ``n_samples`` is the
+    total number of complex samples when known (it sets the FFT sizes and the slice
+    length; without it the FFT size assumes a long input and slices lengthen as it
+    grows). Memory stays bounded whatever the input's length (:mod:`dsp.stream`).
+    """
+    summary = stream_summary(
+        chunks, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
+        t_start_ns=t_start_ns, n_samples=n_samples, fft_size=fft_size, refine=refine,
+        calibration_offset_db=calibration_offset_db, overload=overload,
+        station_id=station_id, receiver_id=receiver_id)
+    return analyze_summary(summary, threshold_db=threshold_db, x_db=x_db, af_db_m=af_db_m,
+                           refine=refine)
+
+
+def stream_summary(
+    chunks: Iterable[np.ndarray],
+    *,
+    sample_rate_hz: float,
+    f_center_hz: float,
+    t_start_ns: int = 0,
+    n_samples: int | None = None,
+    fft_size: int | None = None,
+    refine: bool = True,
+    calibration_offset_db: float | None = None,
+    overload: bool = False,
+    station_id: str = "",
+    receiver_id: str = "",
+) -> StreamSummary:
+    """One pass of :class:`dsp.stream.SpectrumStream` over ``chunks`` (:func:`analyze_stream`)."""
+    if n_samples is not None and n_samples < 64:
+        raise ParameterError(f"samples must hold at least 64 complex samples, got {n_samples}")
+    if fft_size is None:
+        fft_size = default_fft_size(sample_rate_hz, n_samples if n_samples else 1 << 40)
+    stream = SpectrumStream(
+        sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz, fft_size=fft_size,
+        fine_fft_size=fine_fft_size(fft_size, n_samples) if refine else None,
+        t_start_ns=t_start_ns, expected_samples=n_samples,
+        calibration_offset_db=calibration_offset_db, station_id=station_id,
+        receiver_id=receiver_id)
+    for chunk in chunks:
+        stream.feed(chunk)
+    return stream.finish(overload=overload)
 
 
 def analyze_iq(
@@ -100,8 +226,9 @@ def analyze_iq(
     station_id: str = "",
     receiver_id: str = "",
     refine: bool = True,
+    fm_carriers: bool = True,
 ) -> AnalysisResult:
-    """Analyse a block of IQ samples (uint8 interleaved or complex).
+    """Analyse a block of IQ samples (uint8 interleaved or complex): the one-chunk stream.
 
     Parameters
     ----------
@@ -118,92 +245,79 @@ def analyze_iq(
     calibration_offset_db:
         dB from dBFS to dBm (``None``: results in dBFS).
     overload:
-        The ADC clipped in these samples (enables overload-product rejection).
+        The ADC clipped in these samples (uint8 samples show it themselves: their
+        clipped fraction goes to the analysis).
     station_id, receiver_id:
         Copied into the results.
     refine:
         Re-measure narrow emissions on a finer spectrum (see the module notes).
+    fm_carriers:
+        Measure FM broadcasts' carriers by demodulating them (:mod:`dsp.fm_carrier`).
 
     Returns
     -------
     AnalysisResult
     """
-    from dsp.spectrum import welch_spectrum
-
-    samples = np.asarray(samples)
+    if not isinstance(samples, np.ndarray):
+        samples = np.asarray(samples)
+    if samples.ndim != 1:
+        raise ParameterError(f"samples must be 1-D; got shape {samples.shape}")
     n_samples = samples.size // 2 if samples.dtype == np.uint8 else samples.size
     if n_samples < 64:
-        raise ValueError(f"samples must hold at least 64 complex samples, got {n_samples}")
+        raise ParameterError(f"samples must hold at least 64 complex samples, got {n_samples}")
     size = default_fft_size(sample_rate_hz, n_samples) if fft_size is None else fft_size
-
-    def welch(n: int) -> Spectrum:
-        return welch_spectrum(
-            samples, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz, fft_size=n,
-            t_start_ns=t_start_ns, station_id=station_id, receiver_id=receiver_id,
-            calibration_offset_db=calibration_offset_db, overload=overload,
-        )
-
-    centres = (float(f_center_hz),)
-    result = analyze_spectrum(welch(size), threshold_db=threshold_db, x_db=x_db,
-                              af_db_m=af_db_m, tuned_centres_hz=centres)
-    if refine:
-        result = _refine(result, welch, n_samples, threshold_db=threshold_db, x_db=x_db,
-                         af_db_m=af_db_m, centres=centres)
-    return _seen_times(result, samples, n_samples, size, welch_spectrum,
-                       sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
-                       t_start_ns=t_start_ns, calibration_offset_db=calibration_offset_db)
+    result = analyze_stream(
+        [samples], sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
+        t_start_ns=t_start_ns, n_samples=n_samples, fft_size=size,
+        threshold_db=threshold_db, x_db=x_db, af_db_m=af_db_m,
+        calibration_offset_db=calibration_offset_db, overload=overload,
+        station_id=station_id, receiver_id=receiver_id, refine=refine)
+    if fm_carriers:
+        result = with_fm_carriers(result, samples, sample_rate_hz=sample_rate_hz,
+                                  f_center_hz=f_center_hz)
+    return result
 
 
-def _seen_times(
-    result: AnalysisResult,
-    samples: np.ndarray,
-    n_samples: int,
-    fft_size: int,
-    welch: Callable[..., Spectrum],
-    *,
-    sample_rate_hz: float,
+def with_fm_carriers(
+    result: AnalysisResult, first_samples: np.ndarray | None, *, sample_rate_hz: float,
     f_center_hz: float,
-    t_start_ns: int,
-    calibration_offset_db: float | None,
 ) -> AnalysisResult:
-    """Set each emission's ``t_first_ns``/``t_last_ns`` from when it was on.
+    """``result`` with FM broadcasts' frequencies from their demodulated carriers.
 
-    The samples are cut into up to :data:`_MAX_SLICES` slices; an emission is seen in
-    a slice when the power in its 99 % band stands :data:`_SEEN_DB` dB over the noise
-    floor there (a band sum of many bins and averages: noise alone stays well below).
+    ``first_samples``: the first seconds of the block (uint8 interleaved or complex;
+    :data:`dsp.fm_carrier.MEASURE_S` of them are used).
     """
-    per_slice = fft_size * (_MIN_AVERAGES + 1) // 2
-    n_slices = min(_MAX_SLICES, n_samples // per_slice)
-    if n_slices < 4 or not result.emissions:
+    from dsp.fm_carrier import apply_fm_carriers
+
+    ems = apply_fm_carriers(result.emissions, first_samples, sample_rate_hz=sample_rate_hz,
+                            f_center_hz=f_center_hz)
+    return dataclasses.replace(result, emissions=tuple(sorted(ems, key=lambda e: e.f_hz)))
+
+
+def _seen_times(result: AnalysisResult, slices: TimeSlices) -> AnalysisResult:
+    """Set each emission's ``t_first_ns``/``t_last_ns`` from the slices it was on in.
+
+    A stand-in for when :func:`dsp.analysis.analyze_spectrum` does not read the slices
+    itself (it then leaves every ``duty_cycle`` at ``None``): an emission is seen in a
+    slice when the power in its 99 % band stands :data:`_SEEN_DB` dB over the noise
+    floor there.
+    """
+    if not result.emissions:
         return result
-    slice_len = n_samples // n_slices
-    width = 2 if samples.dtype == np.uint8 else 1
     spec = result.spectrum
-    floor_lin = 10.0 ** (result.noise_floor_db / 10.0)
+    floor_lin = 10.0 ** (np.asarray(result.noise_floor_db, dtype=np.float64) / 10.0)
     f = spec.f_hz()
-    bands = []
+    out = []
     for e in result.emissions:
         sel = (f >= e.f_low_hz - spec.f_step_hz / 2) & (f <= e.f_high_hz + spec.f_step_hz / 2)
         if not sel.any():
             sel = np.abs(f - e.f_hz) == np.min(np.abs(f - e.f_hz))
-        bands.append((sel, float(floor_lin[sel].sum())))
-    seen = np.zeros((n_slices, len(bands)), dtype=bool)
-    times = []
-    for k in range(n_slices):
-        t0 = t_start_ns + int(round(k * slice_len * 1e9 / sample_rate_hz))
-        part = samples[k * slice_len * width:(k + 1) * slice_len * width]
-        s = welch(part, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
-                  fft_size=fft_size, t_start_ns=t0, calibration_offset_db=calibration_offset_db)
-        lin = 10.0 ** (np.asarray(s.power_db, dtype=np.float64) / 10.0)
-        for j, (sel, noise) in enumerate(bands):
-            seen[k, j] = lin[sel].sum() >= noise * 10.0 ** (_SEEN_DB / 10.0)
-        times.append((s.t_start_ns, s.t_end_ns))
-    out = []
-    for j, e in enumerate(result.emissions):
-        ks = np.flatnonzero(seen[:, j])
+        # only the band's columns, in float32: the slices can be 16 MiB
+        band = np.power(np.float32(10.0), slices.power_db[:, sel] / np.float32(10.0)).sum(axis=1)
+        ks = np.flatnonzero(band >= floor_lin[sel].sum() * 10.0 ** (_SEEN_DB / 10.0))
         if ks.size:
-            e = dataclasses.replace(e, t_first_ns=times[ks[0]][0], t_last_ns=times[ks[-1]][1])
+            e = dataclasses.replace(
+                e, t_first_ns=int(slices.t_start_ns[ks[0]]),
+                t_last_ns=int(slices.t_start_ns[ks[-1]]) + slices.slice_ns)
         out.append(e)
     return dataclasses.replace(result, emissions=tuple(out))
-
-

@@ -343,6 +343,7 @@ def welch_spectrum(
     step = n - int(round(ov * n))
     if step < 1:
         raise ValueError(f"overlap={overlap!r} leaves no step between frames of {n}")
+    cal = 0.0
     if calibration_offset_db is not None:
         cal = _check_finite(calibration_offset_db, "calibration_offset_db")
     if fft_backend not in ("auto", "scipy", "fftw"):
@@ -376,19 +377,63 @@ def welch_spectrum(
         use_fftw = n_frames >= _fftw_rows(n) and _pyfftw() is not None
         backend = "fftw" if use_fftw else "scipy"
     power, sum_x, sum_x2 = _accumulate(real, n_frames, n, step, plan, backend)
+    c = dc_estimate(sum_x, n_frames, plan) if remove_dc else (
+        complex(_U8_ZERO, _U8_ZERO) if is_u8 else 0j)
+    return spectrum_from_sums(
+        power, sum_x, sum_x2, n_frames, plan, dc=c, sample_rate_hz=rate, f_center_hz=fc,
+        t_start_ns=int(t_start_ns), used_samples=n + (n_frames - 1) * step,
+        calibration_offset_db=cal if calibration_offset_db is not None else None,
+        station_id=station_id, receiver_id=receiver_id, window=win, overload=overload,
+    )
 
-    # DC correction: sum_f |X_f - c W|^2 = sum|X|^2 - 2 Re(conj(cW) sum X) + F |cW|^2.
-    if remove_dc:
-        c = complex(sum_x[plan.w_bins == 0][0]) / (n_frames * plan.sum_w)
-    elif is_u8:
-        c = complex(_U8_ZERO, _U8_ZERO)
-    else:
-        c = 0j
-    if c != 0j:
-        cw = c * plan.w_fft
+
+def dc_estimate(sum_x: np.ndarray, n_frames: int, plan: _WindowPlan) -> complex:
+    """The window-weighted mean ``c`` of the samples (see "DC removal" above)."""
+    return complex(sum_x[plan.w_bins == 0][0]) / (n_frames * plan.sum_w)
+
+
+def dc_corrected(
+    power: np.ndarray, sum_x: np.ndarray, sum_x2: np.ndarray, n_frames: int,
+    plan: _WindowPlan, dc: complex,
+) -> np.ndarray:
+    """``power`` (FFT order, summed over ``n_frames`` frames) with ``dc`` taken out.
+
+    sum_f |X_f - c W|^2 = sum|X|^2 - 2 Re(conj(cW) sum X) + F |cW|^2, on the few bins
+    where FFT(w) is non-zero; ``power`` is changed in place and returned.
+    """
+    if dc != 0j:
+        cw = dc * plan.w_fft
         fixed = sum_x2 - 2.0 * (np.conj(cw) * sum_x).real + n_frames * np.abs(cw) ** 2
         power[plan.w_bins] = np.maximum(fixed, 0.0)
+    return power
 
+
+def spectrum_from_sums(
+    power: np.ndarray,
+    sum_x: np.ndarray,
+    sum_x2: np.ndarray,
+    n_frames: int,
+    plan: _WindowPlan,
+    *,
+    dc: complex,
+    sample_rate_hz: float,
+    f_center_hz: float,
+    t_start_ns: int,
+    used_samples: int,
+    calibration_offset_db: float | None,
+    station_id: str = "",
+    receiver_id: str = "",
+    window: str = "hann",
+    overload: bool = False,
+) -> Spectrum:
+    """The :class:`Spectrum` of frame sums made by :func:`_accumulate` (or a stream).
+
+    ``power`` is the sum over ``n_frames`` frames of ``|FFT(frame * w)|**2`` in FFT
+    order (float64, changed in place); ``dc`` the complex value taken out of every
+    sample (:func:`dc_estimate`, or the uint8 zero, or 0).
+    """
+    n = power.size
+    dc_corrected(power, sum_x, sum_x2, n_frames, plan, dc)
     # fftshift by hand (np.fft.fftshift goes through np.roll, slower for one row),
     # scaled, then log10 in float32: plenty for dB and half the cost.
     half = n // 2
@@ -402,23 +447,22 @@ def welch_spectrum(
     np.maximum(power_db, np.float32(POWER_FLOOR_DB), out=power_db)
     unit = "dBFS"
     if calibration_offset_db is not None:
-        power_db += np.float32(cal)
+        power_db += np.float32(calibration_offset_db)
         unit = "dBm"
-    f_step = rate / n
-    used = n + (n_frames - 1) * step
+    f_step = sample_rate_hz / n
     t0 = int(t_start_ns)
     return Spectrum(
-        f_start_hz=fc - (n // 2) * f_step,
+        f_start_hz=f_center_hz - (n // 2) * f_step,
         f_step_hz=f_step,
         power_db=power_db,
         power_unit=unit,
         rbw_hz=plan.enbw_bins * f_step,
         t_start_ns=t0,
-        t_end_ns=t0 + int(round(used * 1e9 / rate)),
+        t_end_ns=t0 + int(round(used_samples * 1e9 / sample_rate_hz)),
         station_id=station_id,
         receiver_id=receiver_id,
         n_averages=n_frames,
-        window=win,
+        window=window,
         overload=bool(overload),
     )
 

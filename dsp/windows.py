@@ -19,7 +19,6 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import scipy.signal
 
 __all__ = ["WINDOW_NAMES", "window", "enbw_bins", "coherent_gain"]
 
@@ -44,6 +43,14 @@ def _check_name(name: str) -> str:
 
 @lru_cache(maxsize=64)
 def _window_cached(name: str, n: int) -> np.ndarray:
+    # Imported here: scipy.signal takes about a second to import, and most processes
+    # need one or two windows (the Hann window itself is a cosine, built by numpy).
+    if name == "hann" and n > 1:
+        w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
+        w.setflags(write=False)
+        return w
+    import scipy.signal
+
     w = scipy.signal.get_window(_SCIPY_NAMES[name], n, fftbins=True).astype(np.float64)
     w.setflags(write=False)  # shared by every caller through the cache
     return w

@@ -3,7 +3,9 @@
 Each area registers its commands from its own module under ``rfwatch/commands/``,
 so the areas can grow without touching one another. Errors that rfwatch raises
 on purpose (``RfwatchError``) are printed as one line, in Vietnamese and English,
-with exit status 2 — never as a traceback.
+with exit status 2 — never as a traceback. Commands import what they need when they
+run (NumPy, SciPy, pydantic, the stores), so ``rfwatch --help`` and ``rfwatch
+version`` start in a fraction of a second.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
 from dsp.errors import RfwatchError
 from rfwatch import state
@@ -25,7 +26,6 @@ from rfwatch.commands import (
     simulate,
     stations,
 )
-from rfwatch.settings import load_settings
 
 app = typer.Typer(
     name="rfwatch",
@@ -42,8 +42,8 @@ def _root(
         None, "--home", help="Thư mục dữ liệu / home folder of the embedded stores (RFWATCH_HOME)."
     ),
 ) -> None:
-    overrides = {"home": home} if home is not None else {}
-    state.set_settings(load_settings(**overrides))
+    # Settings are built when a command first needs them (pydantic is slow to import).
+    state.set_overrides(**({"home": home} if home is not None else {}))
 
 
 for _module in (core, doctor, receivers, simulate, analyze, compliance, stations):
@@ -55,9 +55,13 @@ def main() -> None:
     try:
         app()
     except RfwatchError as err:
+        from rich.console import Console
+
         err_console = Console(stderr=True, soft_wrap=True)
         err_console.print(f"[bold red]Lỗi / Error:[/] {err}", highlight=False)
         sys.exit(2)
     except KeyboardInterrupt:
+        from rich.console import Console
+
         Console(stderr=True).print("Đã dừng / interrupted")
         sys.exit(130)

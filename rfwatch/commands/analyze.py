@@ -34,14 +34,17 @@ import json
 import math
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from dsp.pipeline import AnalysisResult, analyze_iq, analyze_survey
 from firmware_bridge.units import parse_hz
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from dsp.pipeline import AnalysisResult
 
 __all__ = ["run_analysis", "analysis_json", "register"]
 
@@ -56,7 +59,7 @@ def run_analysis(
     f_center_hz: float | None = None,
     threshold_db: float | None = None,
 ) -> AnalysisResult:
-    """Load a recording or survey file and analyse it.
+    """Analyse a recording or survey file; IQ files are streamed, not loaded.
 
     Parameters
     ----------
@@ -74,21 +77,38 @@ def run_analysis(
     dsp.errors.InputFormatError
         The file cannot be read (the message names the file and what is wrong).
     """
-    from firmware_bridge.recordings import load_recording
+    from dsp.fm_carrier import MEASURE_S, needs_fm
+    from dsp.iq_analysis import analyze_stream, with_fm_carriers
+    from dsp.pipeline import analyze_iq, analyze_survey
+    from firmware_bridge.recording import IQStream
+    from firmware_bridge.recordings import open_recording
 
-    rec = load_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz)
+    rec = open_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz)
     if hasattr(rec, "spectra"):
         return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
-    return analyze_iq(
-        rec.samples,
-        sample_rate_hz=rec.sample_rate_hz,
-        f_center_hz=rec.f_center_hz,
-        t_start_ns=rec.t_start_ns,
-        threshold_db=threshold_db,
-        x_db=_X_DB,
-        overload=rec.overload,
-        receiver_id=rec.receiver_id,
+    if not isinstance(rec, IQStream):  # a .sigmf archive, read whole
+        return analyze_iq(
+            rec.samples, sample_rate_hz=rec.sample_rate_hz, f_center_hz=rec.f_center_hz,
+            t_start_ns=rec.t_start_ns, threshold_db=threshold_db, x_db=_X_DB,
+            overload=rec.overload, receiver_id=rec.receiver_id,
+        )
+    # One pass over the file in chunks (memory bounded whatever its length) ...
+    result = analyze_stream(
+        rec.chunks(), sample_rate_hz=rec.sample_rate_hz, f_center_hz=rec.f_center_hz,
+        t_start_ns=rec.t_start_ns, n_samples=rec.n_samples, threshold_db=threshold_db,
+        x_db=_X_DB, overload=rec.overload, receiver_id=rec.receiver_id,
     )
+    # ... and, when FM broadcasts were found, a bounded second read of the first
+    # seconds to demodulate their carriers.
+    if needs_fm(result.emissions, sample_rate_hz=rec.sample_rate_hz,
+                f_center_hz=rec.f_center_hz):
+        import numpy as np
+
+        count = int(MEASURE_S * rec.sample_rate_hz) + 1
+        head = np.concatenate(list(rec.chunks(count=count)))
+        result = with_fm_carriers(result, head, sample_rate_hz=rec.sample_rate_hz,
+                                  f_center_hz=rec.f_center_hz)
+    return result
 
 
 def _iso_utc(t_ns: int) -> str:
@@ -150,6 +170,8 @@ def analysis_json(result: AnalysisResult, *, source: str) -> dict:
 
 
 def _table(result: AnalysisResult, source: str) -> Table:
+    from rich.table import Table
+
     unit = result.spectrum.power_unit
     table = Table(title=f"Phát xạ / Emissions — {source}")
     for header in (
@@ -192,6 +214,8 @@ def analyze(
     ),
 ) -> None:
     """Phân tích tệp ghi / find and measure the emissions in a recording or survey file."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     rate_hz = parse_hz(rate, field="rate") if rate is not None else None
     f_center_hz = parse_hz(freq, field="freq") if freq is not None else None
     if threshold_db is not None and not (math.isfinite(threshold_db) and threshold_db > 0):

@@ -20,18 +20,17 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from dsp.errors import ConfigError
-from dsp.types import GeoPosition
 from rfwatch import state
 
 if TYPE_CHECKING:
+    from rich.table import Table
     from sqlalchemy.orm import Session, sessionmaker
 
     from compliance.cases import CaseService
     from compliance.reference import ReferenceData
+    from dsp.types import GeoPosition
 
 console = Console()
 
@@ -73,6 +72,8 @@ def _site(lat: float | None, lon: float | None) -> GeoPosition | None:
     if (lat is None) != (lon is None):
         raise ConfigError("--site-lat và --site-lon phải đi cùng nhau / give both --site-lat "
                           "and --site-lon")
+    from dsp.types import GeoPosition
+
     return None if lat is None else GeoPosition(lat, lon)  # type: ignore[arg-type]
 
 
@@ -101,6 +102,9 @@ def check(
                                       "CSDL / fold the findings into cases in the database"),
 ) -> None:
     """Phân tích và kiểm tra tuân thủ / analyse a recording and apply the compliance rules."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
     from compliance.registry import Registry
     from compliance.rules import evaluate
     from firmware_bridge.units import parse_hz
@@ -178,6 +182,8 @@ def check(
 
 
 def _records_table(title: str, records: list, columns: tuple[str, ...]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for col in columns:
         table.add_column(col)
@@ -275,6 +281,8 @@ def cases_list(
     as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
 ) -> None:
     """Liệt kê vụ việc / list cases."""
+    from rich.table import Table
+
     from compliance.cases import case_summary
 
     cases = _service().list_cases(status)
@@ -299,6 +307,8 @@ def cases_show(
     as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
 ) -> None:
     """Chi tiết vụ việc / show one case with findings, evidence and history."""
+    from rich.table import Table
+
     from compliance.cases import case_summary, ns_to_iso
 
     case = _service().get(case_id)
