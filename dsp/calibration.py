@@ -691,13 +691,14 @@ def estimate_pilot_offset_hz(
         raise ValueError(f"sample_rate_hz must be positive; got {sample_rate_hz!r}")
     if sample_rate_hz < 4.0 * (pilot_hz + 3e3):
         raise ValueError(f"sample_rate_hz={sample_rate_hz} is too low to see a {pilot_hz} Hz pilot")
-    # scipy.signal takes about a second to import: only the functions that use it do.
     import scipy.fft
-    import scipy.signal
 
     rate = float(sample_rate_hz)
     q = int(rate // 150e3) if rate > 300e3 else 1
     if q > 1:
+        # scipy.signal takes about a second to import: imported only where it is used.
+        import scipy.signal
+
         x = scipy.signal.resample_poly(x.astype(np.complex128), 1, q)
         rate /= q
     if x.size < int(0.1 * rate):
@@ -705,7 +706,7 @@ def estimate_pilot_offset_hz(
     d = fm_demodulate(x, rate)
     carrier_offset = float(np.mean(d))
     d = d - carrier_offset
-    w = scipy.signal.get_window("hann", d.size)
+    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(d.size) / d.size)  # periodic Hann
     nfft = scipy.fft.next_fast_len(4 * d.size, real=True)
     spec = np.abs(np.fft.rfft(d * w, nfft)) ** 2
     df = rate / nfft

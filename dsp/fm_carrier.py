@@ -11,8 +11,8 @@ at the block's ends (up to ``deviation / (pi f_audio T)``: 480 Hz for 50 Hz bass
 
 Which emissions: width between :data:`MIN_BW_HZ` and :data:`MAX_BW_HZ` within
 :data:`FM_BANDS_HZ`, wholly inside the capture. Each is mixed to 0 Hz, low-passed
-and decimated to about 256 kS/s (one channel), and demodulated over
-:data:`MEASURE_S`. The 19 kHz stereo pilot
+and decimated to 256 kS/s (one channel: one FFT of the block, the station's bins,
+one small inverse FFT), and demodulated over :data:`MEASURE_S`. The 19 kHz stereo pilot
 (:func:`dsp.calibration.estimate_pilot_offset_hz`) confirms a stereo broadcast:
 ``f_method = "fm_pilot"``. Without a pilot the demodulated mean is used only when
 the envelope is nearly constant, as FM's is (``"fm_demod"``); otherwise the 99 %
@@ -24,6 +24,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
+from types import ModuleType
 
 import numpy as np
 
@@ -81,27 +82,23 @@ def measure_fm_carrier(
     FmCarrier or None
         ``None`` when the signal does not demodulate as FM (see the module notes).
     """
-    import scipy.signal
+    import scipy.fft
 
     from dsp.calibration import estimate_pilot_offset_hz, fm_demodulate
 
     rate = float(sample_rate_hz)
     if iq.dtype == np.uint8:
         iq = iq.reshape(-1, 2)  # one row per complex sample
-    q = max(1, int(rate // (2 * _CHANNEL_HALF_HZ)))
-    out_rate = rate / q
     n = min(iq.shape[0], int(MEASURE_S * rate))
-    if n < int(0.2 * rate) or out_rate < 2 * _CHANNEL_HALF_HZ * 0.9:
+    if n < int(0.2 * rate) or rate < 2 * _CHANNEL_HALF_HZ:
         return None
-    offset = f_guess_hz - f_center_hz
-    mixed = _mixed(iq, n, -2.0 * math.pi * offset / rate)
-    y = scipy.signal.resample_poly(mixed, 1, q) if q > 1 else mixed
-    del mixed
+    y, f_mix = _channel(iq, n, rate, f_guess_hz - f_center_hz, scipy.fft)
+    out_rate = y.size * rate / n
     env = np.abs(y)
     if not env.mean() > 0:
         return None
     d = fm_demodulate(y.astype(np.complex128), out_rate)
-    w = scipy.signal.get_window("hann", d.size)
+    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(d.size) / d.size)  # Hann
     f_off = float(np.dot(w, d) / w.sum())
     if abs(f_off) > _CHANNEL_HALF_HZ / 2:
         return None
@@ -115,26 +112,42 @@ def measure_fm_carrier(
         method = "fm_demod"
     else:
         return None
-    return FmCarrier(f_hz=float(f_guess_hz + f_off), method=method,
+    return FmCarrier(f_hz=float(f_center_hz + f_mix + f_off), method=method,
                      pilot_f_hz=float(pilot.pilot_f_hz) if pilot is not None else math.nan,
                      duration_s=y.size / out_rate)
 
 
-def _mixed(iq: np.ndarray, n: int, w_rad: float) -> np.ndarray:
-    """The first ``n`` samples times ``exp(1j * w_rad * k)``, complex64, block by block
-    (bounded temporaries; the phase in float64 stays exact over seconds)."""
-    out = np.empty(n, dtype=np.complex64)
-    block = 1 << 16
-    for a in range(0, n, block):
-        b = min(n, a + block)
-        if iq.dtype == np.uint8:  # (k, 2) rows of I, Q
-            x = (iq[a:b].astype(np.float32) - np.float32(127.5)) * np.float32(1.0 / 128.0)
-            x = x.view(np.complex64).ravel()
-        else:
-            x = iq[a:b].astype(np.complex64)
-        nco = np.exp(1j * (np.arange(a, b, dtype=np.float64) * w_rad)).astype(np.complex64)
-        np.multiply(x, nco, out=out[a:b])
-    return out
+def _channel(iq: np.ndarray, n: int, rate: float, offset_hz: float,
+             fft: ModuleType) -> tuple[np.ndarray, float]:
+    """One station's channel at about 256 kS/s, and the frequency mixed to 0 Hz.
+
+    Decimation in the frequency domain: one FFT of the first ``n`` samples, the bins
+    within :data:`_CHANNEL_HALF_HZ` of the station (a whole number of bins from 0 Hz:
+    that is the mixing, exact) with a raised-cosine edge, one small inverse FFT. The
+    block is treated as periodic; the Hann weighting of the mean frequency keeps the
+    joint at the ends out of the result.
+    """
+    if iq.dtype == np.uint8:  # (n, 2) rows of I, Q
+        x = (iq[:n].astype(np.float32) - np.float32(127.5)) * np.float32(1.0 / 128.0)
+        x = x.view(np.complex64).ravel()
+    else:
+        x = np.asarray(iq[:n], dtype=np.complex64)
+    spec = fft.fft(x, workers=1)
+    del x
+    k0 = int(round(offset_hz * n / rate))
+    half = int(_CHANNEL_HALF_HZ * n / rate)
+    m = 2 * half  # output samples: 2 * _CHANNEL_HALF_HZ = 256 kS/s
+    k = np.arange(-half, half)
+    band = spec[(k0 + k) % n]
+    del spec
+    edge = int(0.12 * half)  # raised-cosine over the outer 12 % of each side
+    taper = np.ones(m, dtype=np.float32)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(edge) + 0.5) / edge)
+    taper[:edge] = ramp
+    taper[m - edge:] = ramp[::-1]
+    band *= taper
+    y = fft.ifft(np.fft.ifftshift(band), workers=1) * np.float32(m / n)
+    return y.astype(np.complex64), k0 * rate / n
 
 
 def apply_fm_carriers(

@@ -31,19 +31,19 @@ The DC bin then holds the *fluctuation* of the DC term, about the noise level.
 Speed
 -----
 The hot path never builds a complex copy of the input: overlapping frames are a
-strided view (no copy) of the uint8 (or float32) data, multiplied by a cached
+strided view (no copy) of the float32 data, or, for uint8, of a float32 copy of
+just the samples a batch of frames covers (one exact conversion, cheaper than a
+mixed-type multiply of overlapping uint8 frames); they are multiplied by a cached
 interleaved float32 window (``w / 128`` for uint8, which folds in the scaling) into
 a reused cache-sized buffer, transformed in place in single precision (FFTW through
 pyFFTW with a measured plan per FFT size and thread when it is installed, else
-``scipy.fft``'s pocketfft, one worker), squared in place and summed per chunk into
+``scipy.fft``'s pocketfft, one worker), squared in place and summed per batch into
 a float64 accumulator. The 127.5 offset of uint8 samples is the constant ``c``
-above. ``bench/dsp.py`` on one core of the 2-core AMD EPYC build machine, shared
-with other jobs (load average 2-4, CPU-time clock), uint8 IQ, Hann, 50 % overlap,
-100 averages, medians of three bench runs: 133-150 MS/s at FFT 1024 and 2048
-with FFTW (best runs 150-185), 96-116 MS/s with ``fft_backend="scipy"``, against
-20-27 MS/s for ``scipy.signal.welch`` (plus the uint8 conversion it needs) in the
-same run: 6-7x, and 4-5.6x with the scipy backend. The first call per FFT size
-and thread pays about 0.15 s for FFTW's planning.
+above. FFTW plans are made once per FFT size and thread; FFTW's wisdom can be kept
+between processes by the caller (:func:`export_fftw_wisdom`,
+:func:`import_fftw_wisdom`; ``rfwatch analyze`` keeps it under the home folder),
+so a new process does not measure its plans again. ``bench/dsp.py`` measures the
+throughput against the goals and against a C+FFTW program doing the same work.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ __all__ = [
     "spectrum_from_block",
     "psd_db_hz",
     "band_power_db",
+    "export_fftw_wisdom",
+    "import_fftw_wisdom",
 ]
 
 POWER_FLOOR_DB = -300.0
@@ -77,9 +79,10 @@ _U8_ZERO = 127.5 / 128.0  # the complex value (1+1j)*_U8_ZERO is raw (127.5, 127
 # cache with room for the window and the accumulator.
 _CHUNK_BYTES = 1 << 20
 
-# FFTW chunks are smaller: whole chunks go through FFTW, so a block of 100 frames
-# should hold some (32 frames of 1024 complex64 = 256 KiB).
-_FFTW_CHUNK_BYTES = 1 << 18
+# FFTW batches are smaller: whole batches go through FFTW, so a block of 100 frames
+# should hold some (64 frames of 1024 complex64 = 512 KiB, half the L2 of one core
+# of the EPYC build machine; measured a little faster than 256 KiB and 1 MiB).
+_FFTW_CHUNK_BYTES = 1 << 19
 
 _local = threading.local()  # per-thread reusable frame buffers and FFTW plans
 _PYFFTW: list[ModuleType | None] = []  # [module or None] once looked up
@@ -200,19 +203,104 @@ def _fftw_chunk(n: int) -> tuple[np.ndarray, Callable[[], object]]:
     return entry
 
 
+def export_fftw_wisdom() -> bytes | None:
+    """FFTW's wisdom (what it learnt measuring plans) as bytes; ``None`` without pyFFTW.
+
+    Kept by the caller between processes and given back with
+    :func:`import_fftw_wisdom`, a new process makes its plans at once instead of
+    measuring them again (about 0.1-0.3 s per FFT size, more on a loaded machine).
+    ``dsp`` does no I/O: where the bytes are kept is the caller's business.
+    """
+    pyfftw = _pyfftw()
+    if pyfftw is None:
+        return None
+    parts = pyfftw.export_wisdom()  # (double, single, long double)
+    return b"".join(len(w).to_bytes(8, "little") + w for w in parts)
+
+
+def import_fftw_wisdom(data: bytes) -> bool:
+    """Give FFTW wisdom made by :func:`export_fftw_wisdom`; False if it cannot be used."""
+    pyfftw = _pyfftw()
+    if pyfftw is None or not isinstance(data, bytes | bytearray):
+        return False
+    parts, i = [], 0
+    for _ in range(3):
+        if i + 8 > len(data):
+            return False
+        k = int.from_bytes(data[i:i + 8], "little")
+        parts.append(bytes(data[i + 8:i + 8 + k]))
+        i += 8 + k
+    try:
+        return bool(all(pyfftw.import_wisdom(tuple(parts))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _scratch(size: int) -> np.ndarray:
+    """This thread's float32 scratch of at least ``size`` values (for uint8 frames)."""
+    buf = getattr(_local, "scratch", None)
+    if buf is None or buf.size < size:
+        buf = _local.scratch = np.empty(size, dtype=np.float32)
+    return buf
+
+
+def _window_into(real: np.ndarray, first: int, rows: int, n: int, step: int,
+                 plan: _WindowPlan, out: np.ndarray) -> None:
+    """Frames ``first .. first+rows-1`` of ``real`` times the window, into ``out``."""
+    item = real.itemsize
+    a = 2 * first * step
+    if real.dtype == np.uint8 and step <= n:
+        # uint8 -> float32 once over the samples the frames cover (exact), then a
+        # float32 multiply: cheaper than a mixed-type multiply of the overlapping
+        # uint8 frames, which numpy casts through small buffers twice over.
+        m = 2 * ((rows - 1) * step + n)
+        scratch = _scratch(m)
+        np.copyto(scratch[:m], real[a:a + m], casting="unsafe")
+        src = np.ndarray((rows, 2 * n), dtype=np.float32, buffer=scratch,
+                         strides=(2 * step * 4, 4))
+    else:
+        # A strided view, no copy: frame i starts 2*step values after frame i-1. Built
+        # with np.ndarray on the buffer because as_strided costs ~20 us per call.
+        src = np.ndarray((rows, 2 * n), dtype=real.dtype, buffer=real[a:],
+                         strides=(2 * step * item, item))
+    np.multiply(src, plan.w2, out=out)
+
+
+def transform_frames(
+    real: np.ndarray, n_frames: int, n: int, step: int, plan: _WindowPlan, backend: str,
+    consume: Callable[[np.ndarray], object],
+) -> None:
+    """Window and transform ``n_frames`` frames of ``real`` (I, Q interleaved), in batches.
+
+    ``consume`` gets each batch as a (rows, n) complex64 array, frames in order; it may
+    overwrite it. With ``backend="fftw"`` whole batches go through a measured FFTW plan
+    and the rest (fewer frames than a batch) through scipy.
+    """
+    start = 0
+    if backend == "fftw":
+        buf, execute = _fftw_chunk(n)
+        rows = buf.shape[0]
+        while n_frames - start >= rows:
+            _window_into(real, start, rows, n, step, plan, buf)
+            execute()
+            consume(buf.view(np.complex64))
+            start += rows
+    if start < n_frames:
+        rows = max(1, min(n_frames - start, _CHUNK_BYTES // (8 * n)))
+        buf = _frame_buffer(rows, n)
+        for first in range(start, n_frames, rows):
+            k = min(rows, n_frames - first)
+            b = buf[:k]
+            _window_into(real, first, k, n, step, plan, b)
+            consume(scipy.fft.fft(b.view(np.complex64), axis=-1, overwrite_x=True, workers=1))
+
+
 def _accumulate(
     real: np.ndarray, n_frames: int, n: int, step: int, plan: _WindowPlan, backend: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sum over frames of |FFT(frame*w)|^2 (all bins), and for the bins where
     FFT(w) is non-zero also sum X and sum |X|^2 in double precision (for the DC
     correction)."""
-    item = real.itemsize
-    # A strided view, no copy: frame i starts 2*step values after frame i-1. Built
-    # with np.ndarray on the buffer because as_strided costs ~20 us per call.
-    frames = np.ndarray(
-        (n_frames, 2 * n), dtype=real.dtype, buffer=real, strides=(2 * step * item, item)
-    )
-    frames.flags.writeable = False
     acc = np.zeros(2 * n, dtype=np.float64)
     sum_x = np.zeros(plan.w_bins.size, dtype=np.complex128)
     sum_x2 = np.zeros(plan.w_bins.size, dtype=np.float64)
@@ -226,24 +314,7 @@ def _accumulate(
         np.multiply(f, f, out=f)
         np.add(acc, np.add.reduce(f, axis=0), out=acc)
 
-    start = 0
-    if backend == "fftw":
-        # Whole chunks through FFTW; the tail (fewer rows than a chunk) through scipy.
-        buf, execute = _fftw_chunk(n)
-        rows = buf.shape[0]
-        while n_frames - start >= rows:
-            np.multiply(frames[start : start + rows], plan.w2, out=buf)
-            execute()
-            consume(buf.view(np.complex64))
-            start += rows
-    if start < n_frames:
-        rows = max(1, min(n_frames - start, _CHUNK_BYTES // (8 * n)))
-        buf = _frame_buffer(rows, n)
-        for first in range(start, n_frames, rows):
-            k = min(rows, n_frames - first)
-            b = buf[:k]
-            np.multiply(frames[first : first + k], plan.w2, out=b)
-            consume(scipy.fft.fft(b.view(np.complex64), axis=-1, overwrite_x=True, workers=1))
+    transform_frames(real, n_frames, n, step, plan, backend, consume)
     return acc[0::2] + acc[1::2], sum_x, sum_x2
 
 

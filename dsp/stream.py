@@ -42,14 +42,13 @@ import numpy as np
 from dsp.errors import ParameterError
 from dsp.spectrum import (
     _accumulate,
-    _fftw_chunk,
     _fftw_rows,
-    _frame_buffer,
     _pyfftw,
     _window_plan,
     dc_corrected,
     dc_estimate,
     spectrum_from_sums,
+    transform_frames,
 )
 from dsp.types import Spectrum, TimeSlices
 
@@ -92,6 +91,11 @@ class StreamSummary:
     n_samples: int
     f_center_hz: float
     sample_rate_hz: float
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float | np.integer | np.floating) and not isinstance(
+        value, bool)
 
 
 class _Lane:
@@ -157,11 +161,15 @@ class SpectrumStream:
         station_id: str = "",
         receiver_id: str = "",
     ) -> None:
-        if not (isinstance(sample_rate_hz, int | float) and math.isfinite(sample_rate_hz)
+        if not (_is_number(sample_rate_hz) and math.isfinite(sample_rate_hz)
                 and sample_rate_hz > 0):
             raise ParameterError(f"sample_rate_hz must be finite and > 0; got {sample_rate_hz!r}")
-        if not (isinstance(f_center_hz, int | float) and math.isfinite(f_center_hz)):
+        if not (_is_number(f_center_hz) and math.isfinite(f_center_hz)):
             raise ParameterError(f"f_center_hz must be finite; got {f_center_hz!r}")
+        if calibration_offset_db is not None and not (
+                _is_number(calibration_offset_db) and math.isfinite(calibration_offset_db)):
+            raise ParameterError(
+                f"calibration_offset_db must be finite or None; got {calibration_offset_db!r}")
         for name, size in (("fft_size", fft_size), ("fine_fft_size", fine_fft_size)):
             if size is not None and (not isinstance(size, int | np.integer) or size < 4
                                      or size % 2):
@@ -274,31 +282,8 @@ class SpectrumStream:
         """Transform ``k`` coarse frames from the buffer and add them to the sums."""
         lane = self._coarse
         n, step, plan = lane.n, lane.step, lane.plan
-        real = buf[2 * lane.pos:]
-        item = real.itemsize
-        frames = np.ndarray((k, 2 * n), dtype=real.dtype, buffer=real,
-                            strides=(2 * step * item, item))
-        use_fftw = _pyfftw() is not None and k >= _fftw_rows(n)
-        start = 0
-        if use_fftw:
-            fbuf, execute = _fftw_chunk(n)
-            rows = fbuf.shape[0]
-            while k - start >= rows:
-                np.multiply(frames[start:start + rows], plan.w2, out=fbuf)
-                execute()
-                self._consume(fbuf.view(np.complex64))
-                start += rows
-        if start < k:
-            import scipy.fft
-
-            rows = max(1, min(k - start, (1 << 20) // (8 * n)))
-            sbuf = _frame_buffer(rows, n)
-            for first in range(start, k, rows):
-                m = min(rows, k - first)
-                b = sbuf[:m]
-                np.multiply(frames[first:first + m], plan.w2, out=b)
-                self._consume(scipy.fft.fft(b.view(np.complex64), axis=-1, overwrite_x=True,
-                                            workers=1))
+        backend = "fftw" if (_pyfftw() is not None and k >= _fftw_rows(n)) else "scipy"
+        transform_frames(buf[2 * lane.pos:], k, n, step, plan, backend, self._consume)
         lane.frames += k
         lane.pos += k * step
 

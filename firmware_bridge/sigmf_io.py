@@ -650,6 +650,18 @@ def emission_from_annotation(annotation: dict) -> dict:
     return {inverse[k]: v for k, v in annotation.items() if k in inverse}
 
 
+def _declares_sha512(path: Path) -> bool:
+    """Whether the recording's metadata carries ``core:sha512`` (True when unsure)."""
+    if ".sigmf" in path.suffixes and not path.name.endswith((".sigmf-meta", ".sigmf-data")):
+        return True  # an archive: let sigmf-python decide
+    try:
+        doc = json.loads(sigmf_paths(path)[0].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return True  # read_sigmf reports what is wrong
+    glob = doc.get("global") if isinstance(doc, dict) else None
+    return not isinstance(glob, dict) or "core:sha512" in glob
+
+
 def open_sigmf(
     path: str | Path,
     *,
@@ -661,15 +673,18 @@ def open_sigmf(
     """Open a SigMF recording for reading in chunks (:class:`IQStream`); loads nothing.
 
     The metadata are read and checked as by :func:`read_sigmf` (which also verifies
-    ``core:sha512``, reading the dataset through a hash in bounded memory), then the
+    ``core:sha512`` when the metadata give one, reading the dataset through a hash
+    in bounded memory), then the
     dataset is read piece by piece from the first capture's first sample (only the
     first capture when captures are at different frequencies, as :func:`read_sigmf`).
     Returns ``None`` for a ``.sigmf`` archive, which is read whole by
     :func:`read_sigmf` instead.
     """
+    p = Path(path)
+    if not skip_checksum and not _declares_sha512(p):
+        skip_checksum = True  # sigmf-python would hash the whole dataset for nothing
     head = read_sigmf(path, f_center_hz=f_center_hz, channel=channel, max_samples=64,
                       skip_checksum=skip_checksum)
-    p = Path(path)
     if ".sigmf" in p.suffixes and not p.name.endswith((".sigmf-meta", ".sigmf-data")):
         return None
     import sigmf

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from rich.table import Table
 
     from dsp.pipeline import AnalysisResult
+    from firmware_bridge.recording import IQRecording, IQStream
 
 __all__ = ["run_analysis", "analysis_json", "register"]
 
@@ -60,6 +61,8 @@ def run_analysis(
     threshold_db: float | None = None,
 ) -> AnalysisResult:
     """Analyse a recording or survey file; IQ files are streamed, not loaded.
+
+    FFTW's wisdom is kept between runs (:func:`fftw_wisdom_path`).
 
     Parameters
     ----------
@@ -77,15 +80,26 @@ def run_analysis(
     dsp.errors.InputFormatError
         The file cannot be read (the message names the file and what is wrong).
     """
-    from dsp.fm_carrier import MEASURE_S, needs_fm
-    from dsp.iq_analysis import analyze_stream, with_fm_carriers
-    from dsp.pipeline import analyze_iq, analyze_survey
-    from firmware_bridge.recording import IQStream
+    from dsp.pipeline import analyze_survey
     from firmware_bridge.recordings import open_recording
 
     rec = open_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz)
     if hasattr(rec, "spectra"):
         return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
+    wisdom = load_fftw_wisdom()
+    try:
+        return _analyze_iq_file(rec, threshold_db)
+    finally:
+        save_fftw_wisdom(wisdom)
+
+
+def _analyze_iq_file(rec: IQStream | IQRecording, threshold_db: float | None) -> AnalysisResult:
+    """One pass over an IQ file, then the FM carriers (see :func:`run_analysis`)."""
+    from dsp.fm_carrier import MEASURE_S, needs_fm
+    from dsp.iq_analysis import analyze_stream, with_fm_carriers
+    from dsp.pipeline import analyze_iq
+    from firmware_bridge.recording import IQStream  # noqa: F811 - at run time too
+
     if not isinstance(rec, IQStream):  # a .sigmf archive, read whole
         return analyze_iq(
             rec.samples, sample_rate_hz=rec.sample_rate_hz, f_center_hz=rec.f_center_hz,
@@ -109,6 +123,52 @@ def run_analysis(
         result = with_fm_carriers(result, head, sample_rate_hz=rec.sample_rate_hz,
                                   f_center_hz=rec.f_center_hz)
     return result
+
+
+def fftw_wisdom_path() -> Path | None:
+    """Where FFTW wisdom is kept between runs (``None``: not kept).
+
+    ``$RFWATCH_FFTW_WISDOM`` if set (empty: keep none), else
+    ``$XDG_CACHE_HOME/rfwatch/fftw_wisdom`` (``~/.cache/rfwatch/fftw_wisdom``).
+    """
+    import os
+
+    env = os.environ.get("RFWATCH_FFTW_WISDOM")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rfwatch" / "fftw_wisdom"
+
+
+def load_fftw_wisdom() -> bytes | None:
+    """Give FFTW the wisdom of earlier runs; returns what was read (None if nothing)."""
+    from dsp.spectrum import import_fftw_wisdom
+
+    path = fftw_wisdom_path()
+    try:
+        data = path.read_bytes() if path is not None else None
+    except OSError:
+        return None  # none yet: plans are measured, then kept
+    return data if data is not None and import_fftw_wisdom(data) else None
+
+
+def save_fftw_wisdom(before: bytes | None) -> None:
+    """Keep FFTW's wisdom for the next run when it learnt something new."""
+    import os
+
+    from dsp.spectrum import export_fftw_wisdom
+
+    path = fftw_wisdom_path()
+    data = export_fftw_wisdom()
+    if path is None or data is None or data == before:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # atomic: another run reads the old or the new file
+    except OSError:
+        pass  # a read-only home: the plans are measured again next time
 
 
 def _iso_utc(t_ns: int) -> str:

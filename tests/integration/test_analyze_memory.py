@@ -48,13 +48,16 @@ if limit:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from rfwatch.commands.analyze import run_analysis
 r = run_analysis(sys.argv[1], rate_hz=2.4e6, f_center_hz=100e6)
-vm_peak = 0
+status = {}
 for line in open("/proc/self/status"):
-    if line.startswith("VmPeak:"):
-        vm_peak = int(line.split()[1]) * 1024
+    key, _, value = line.partition(":")
+    if key in ("VmPeak", "VmHWM"):
+        status[key] = int(value.split()[0]) * 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over fork and exec from the parent
+# (here pytest, hundreds of MB), VmHWM is this program's own peak.
 print(json.dumps({"n_averages": r.spectrum.n_averages, "n_bins": r.spectrum.n_bins,
-                  "f_hz": [e.f_hz for e in r.emissions], "vm_peak": vm_peak,
-                  "max_rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}))
+                  "f_hz": [e.f_hz for e in r.emissions], "vm_peak": status["VmPeak"],
+                  "max_rss": status["VmHWM"]}))
 """
 
 LOAD_WHOLE = """
@@ -97,3 +100,22 @@ def test_long_file_is_analysed_in_bounded_memory(tmp_path: Path) -> None:
     assert big["max_rss"] <= 1.2 * small["max_rss"], (big["max_rss"], small["max_rss"])
     assert big["max_rss"] < 300 * 2**20
     print("short", small, "long", big)
+
+
+def test_fftw_wisdom_is_kept_between_runs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dsp.spectrum import import_fftw_wisdom
+    from rfwatch.commands.analyze import run_analysis
+
+    wisdom = tmp_path / "cache" / "fftw_wisdom"
+    monkeypatch.setenv("RFWATCH_FFTW_WISDOM", str(wisdom))
+    path = tmp_path / "x.cu8"
+    write_cu8(path, 1)
+    run_analysis(path, rate_hz=RATE, f_center_hz=FC)
+    assert wisdom.is_file() and import_fftw_wisdom(wisdom.read_bytes())
+    wisdom.write_bytes(b"not wisdom")  # unreadable wisdom is ignored, then replaced
+    r = run_analysis(path, rate_hz=RATE, f_center_hz=FC)
+    assert r.emissions and import_fftw_wisdom(wisdom.read_bytes())
+    monkeypatch.setenv("RFWATCH_FFTW_WISDOM", "")  # empty: keep none
+    wisdom.unlink()
+    run_analysis(path, rate_hz=RATE, f_center_hz=FC)
+    assert not wisdom.exists()

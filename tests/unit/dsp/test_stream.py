@@ -209,3 +209,14 @@ def test_bad_streams_are_refused() -> None:
         s.finish()
     with pytest.raises(ParameterError):
         SpectrumStream(sample_rate_hz=1e-300 * 0, f_center_hz=FC, fft_size=1024)
+
+
+def test_fftw_wisdom_round_trip() -> None:
+    from dsp.spectrum import export_fftw_wisdom, import_fftw_wisdom
+
+    welch_spectrum(np.zeros(2 * 70_000, np.uint8), sample_rate_hz=RATE, f_center_hz=FC,
+                   fft_size=2048)  # a plan was measured
+    data = export_fftw_wisdom()
+    assert data is not None and len(data) > 24
+    assert import_fftw_wisdom(data)
+    assert not import_fftw_wisdom(b"\x05\x00")  # truncated

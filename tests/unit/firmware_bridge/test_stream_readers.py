@@ -119,3 +119,15 @@ def test_real_recordings_stream_as_they_load(real_data: Path, rel: str, kw: dict
     assert isinstance(s, IQStream)
     assert s.n_samples == whole.samples.size
     np.testing.assert_array_equal(as_complex(list(s.chunks(4096))), whole.samples)
+
+
+def test_sigmf_stream_checks_the_dataset_hash(tmp_path: Path) -> None:
+    x = np.zeros(5000, np.complex64)
+    meta = write_sigmf(tmp_path / "h.sigmf-meta", x, sample_rate_hz=RATE, f_center_hz=FC,
+                       t_start_ns=0, datatype="cu8")
+    data = meta.with_suffix(".sigmf-data")
+    raw = bytearray(data.read_bytes())
+    raw[100] ^= 0xFF
+    data.write_bytes(bytes(raw))
+    with pytest.raises(InputFormatError):
+        open_sigmf(meta)
