@@ -220,3 +220,33 @@ def test_fftw_wisdom_round_trip() -> None:
     assert data is not None and len(data) > 24
     assert import_fftw_wisdom(data)
     assert not import_fftw_wisdom(b"\x05\x00")  # truncated
+
+
+@pytest.mark.parametrize("rel", ["rtl_433/skylink_ha-434tl/g001_433.92M_250k.cu8",
+                                 "rtl_433/radiohead_ask_03/g004_433.92M_250k.cu8",
+                                 "dump1090/modes1.bin"])
+def test_real_recordings_stream_like_the_whole_block(real_data, rel: str) -> None:
+    # The rtl_433 and dump1090 captures, fed in 10 007-sample chunks: the coarse
+    # spectrum is welch_spectrum's of the whole file, each slice scipy's of its frames,
+    # and the clipped fraction that of the whole file's bytes.
+    raw = np.fromfile(real_data / rel, dtype=np.uint8)
+    rate = 2e6 if rel.endswith(".bin") else 250e3
+    n_samples = raw.size // 2
+    n = 256
+    s = SpectrumStream(sample_rate_hz=rate, f_center_hz=FC, fft_size=n, slice_s=0.005,
+                       expected_samples=n_samples)
+    feed_in_chunks(s, raw, [10_007] * (n_samples // 10_007))
+    out = s.finish()
+    whole = welch_spectrum(raw, sample_rate_hz=rate, f_center_hz=FC, fft_size=n)
+    np.testing.assert_allclose(out.spectrum.power_db, whole.power_db, atol=1e-3)
+    assert out.overload_fraction == pytest.approx(overload_fraction(raw), abs=1e-12)
+    sl = out.slices
+    x = u8_to_complex64(raw).astype(np.complex128)
+    keep = off_dc(n)
+    for k in (0, sl.n_slices // 2, sl.n_slices - 1):
+        a = k * sl.n_averages * (n // 2)
+        part = x[a:a + (sl.n_averages - 1) * (n // 2) + n]
+        _, pxx = signal.welch(part, fs=rate, window="hann", nperseg=n, noverlap=n // 2,
+                              detrend=False, return_onesided=False, scaling="spectrum")
+        ref = 10 * np.log10(np.fft.fftshift(pxx))
+        np.testing.assert_allclose(sl.power_db[k][keep], ref[keep], atol=2e-3)
