@@ -7,12 +7,19 @@ from where we mixed it (:func:`dsp.calibration.fm_demodulate`). Over a block of
 ``T`` seconds a plain mean is biased by audio whose phase excursion does not cancel
 at the block's ends (up to ``deviation / (pi f_audio T)``: 480 Hz for 50 Hz bass over
 1 s), so the mean here is weighted by a Hann window over the block, whose leakage at
-``f_audio * T`` bins away is negligible (far under 1 Hz for audio above 20 Hz).
+``f_audio * T`` bins away is negligible (far under 1 Hz for a tone above 20 Hz). What
+remains is the programme's own content below a few hertz (a clipper makes some): in
+the simulator's compressed programme up to about 130 Hz over 1 s and 75 Hz over 2 s,
+hence :data:`MEASURE_S` = 2 s, and nothing shorter than :data:`MIN_MEASURE_S` = 1 s.
 
 Which emissions: width between :data:`MIN_BW_HZ` and :data:`MAX_BW_HZ` within
 :data:`FM_BANDS_HZ`, wholly inside the capture. Each is mixed to 0 Hz, low-passed
 and decimated to 256 kS/s (one channel: one FFT of the block, the station's bins,
-one small inverse FFT), and demodulated over :data:`MEASURE_S`. The 19 kHz stereo pilot
+one small inverse FFT), and demodulated over :data:`MEASURE_S`. A neighbour leaking
+into the channel biases the mean (a station 200 kHz away and 25 dB stronger moves it
+by kHz), so the carrier is measured twice, on channels of +-128 and +-96 kHz: a clean
+station gives the same carrier on both, a disturbed one does not, and then its
+frequency stays the 99 % bandwidth's centre. The 19 kHz stereo pilot
 (:func:`dsp.calibration.estimate_pilot_offset_hz`) confirms a stereo broadcast:
 ``f_method = "fm_pilot"``. Without a pilot the demodulated mean is used only when
 the envelope is nearly constant, as FM's is (``"fm_demod"``); otherwise the 99 %
@@ -30,17 +37,27 @@ import numpy as np
 
 from dsp.types import Emission
 
-__all__ = ["FM_BANDS_HZ", "MEASURE_S", "is_fm_candidate", "measure_fm_carrier",
+__all__ = ["FM_BANDS_HZ", "MEASURE_S", "MIN_MEASURE_S", "is_fm_candidate", "measure_fm_carrier",
            "apply_fm_carriers", "FmCarrier"]
 
 #: FM broadcast bands (OIRT 65.8-74, Japan 76-95, CCIR 87.5-108 MHz), Hz.
 FM_BANDS_HZ: tuple[tuple[float, float], ...] = ((65.8e6, 74.0e6), (76.0e6, 108.0e6))
 #: 99 % bandwidths an FM broadcast may show, Hz.
 MIN_BW_HZ, MAX_BW_HZ = 60e3, 320e3
-#: Seconds of signal demodulated per station (the first ones of the block).
-MEASURE_S = 1.0
+#: Seconds of signal demodulated per station (the first ones of the block; fewer when
+#: the block is shorter, down to :data:`MIN_MEASURE_S`). Over 1 s the simulator's
+#: compressed programme leaves the Hann-weighted mean up to about 130 Hz off its
+#: carrier, over 2 s about 75.
+MEASURE_S = 2.0
+#: Shortest block whose FM carriers are demodulated, s (shorter: the 99 % centre stays).
+MIN_MEASURE_S = 1.0
 #: Half-width of the channel kept around the carrier, Hz (deviation + stereo MPX).
 _CHANNEL_HALF_HZ = 128e3
+#: The narrower channel of the cross-check, as a fraction of the full one (+-96 kHz).
+_NARROW = 0.75
+#: Largest difference between the two channels' carriers, Hz, before the station is
+#: taken as disturbed by a neighbour (its frequency then stays the 99 % centre).
+_MAX_DISAGREEMENT_HZ = 40.0
 #: Largest envelope scatter (std / mean of |x|) still taken as FM without a pilot.
 _MAX_ENVELOPE_SCATTER = 0.25
 
@@ -70,8 +87,8 @@ def measure_fm_carrier(
     Parameters
     ----------
     iq:
-        complex samples or uint8 interleaved I/Q, at least 0.2 s (the first
-        :data:`MEASURE_S` are used).
+        complex samples or uint8 interleaved I/Q, at least :data:`MIN_MEASURE_S`
+        (the first :data:`MEASURE_S` are used).
     sample_rate_hz, f_center_hz:
         Of ``iq``, Hz.
     f_guess_hz:
@@ -84,23 +101,25 @@ def measure_fm_carrier(
     """
     import scipy.fft
 
-    from dsp.calibration import estimate_pilot_offset_hz, fm_demodulate
+    from dsp.calibration import estimate_pilot_offset_hz
 
     rate = float(sample_rate_hz)
     if iq.dtype == np.uint8:
         iq = iq.reshape(-1, 2)  # one row per complex sample
     n = min(iq.shape[0], int(MEASURE_S * rate))
-    if n < int(0.2 * rate) or rate < 2 * _CHANNEL_HALF_HZ:
+    if n < int(MIN_MEASURE_S * rate) or rate < 2 * _CHANNEL_HALF_HZ:
         return None
-    y, f_mix = _channel(iq, n, rate, f_guess_hz - f_center_hz, scipy.fft)
-    out_rate = y.size * rate / n
+    band, f_mix = _channel_spectrum(iq, n, rate, f_guess_hz - f_center_hz, scipy.fft)
+    out_rate = band.size * rate / n
+    y = _channel_iq(band, 1.0, n, scipy.fft)
     env = np.abs(y)
     if not env.mean() > 0:
         return None
-    d = fm_demodulate(y.astype(np.complex128), out_rate)
-    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(d.size) / d.size)  # Hann
-    f_off = float(np.dot(w, d) / w.sum())
-    if abs(f_off) > _CHANNEL_HALF_HZ / 2:
+    f_off = _mean_frequency_hz(y, out_rate)
+    # The same from a narrower channel: a neighbour leaking into the channel pulls
+    # the two apart (a clean station's carrier does not depend on the width kept).
+    f_narrow = _mean_frequency_hz(_channel_iq(band, _NARROW, n, scipy.fft), out_rate)
+    if abs(f_off) > _CHANNEL_HALF_HZ / 2 or abs(f_off - f_narrow) > _MAX_DISAGREEMENT_HZ:
         return None
     try:
         pilot = estimate_pilot_offset_hz(y, sample_rate_hz=out_rate)
@@ -117,15 +136,22 @@ def measure_fm_carrier(
                      duration_s=y.size / out_rate)
 
 
-def _channel(iq: np.ndarray, n: int, rate: float, offset_hz: float,
-             fft: ModuleType) -> tuple[np.ndarray, float]:
-    """One station's channel at about 256 kS/s, and the frequency mixed to 0 Hz.
+def _mean_frequency_hz(y: np.ndarray, rate: float) -> float:
+    """Hann-weighted mean instantaneous frequency of ``y``, Hz (module notes)."""
+    from dsp.calibration import fm_demodulate
 
-    Decimation in the frequency domain: one FFT of the first ``n`` samples, the bins
-    within :data:`_CHANNEL_HALF_HZ` of the station (a whole number of bins from 0 Hz:
-    that is the mixing, exact) with a raised-cosine edge, one small inverse FFT. The
-    block is treated as periodic; the Hann weighting of the mean frequency keeps the
-    joint at the ends out of the result.
+    d = fm_demodulate(y.astype(np.complex128), rate)
+    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(d.size) / d.size)
+    return float(np.dot(w, d) / w.sum())
+
+
+def _channel_spectrum(iq: np.ndarray, n: int, rate: float, offset_hz: float,
+                      fft: ModuleType) -> tuple[np.ndarray, float]:
+    """The spectrum of one station's channel, and the frequency mixed to 0 Hz.
+
+    One FFT of the first ``n`` samples; the bins within :data:`_CHANNEL_HALF_HZ` of
+    the station, centred on a whole number of bins from 0 Hz (that is the mixing,
+    exact), in FFT order of a 256 kS/s signal's spectrum once shifted back.
     """
     if iq.dtype == np.uint8:  # (n, 2) rows of I, Q
         x = (iq[:n].astype(np.float32) - np.float32(127.5)) * np.float32(1.0 / 128.0)
@@ -136,18 +162,26 @@ def _channel(iq: np.ndarray, n: int, rate: float, offset_hz: float,
     del x
     k0 = int(round(offset_hz * n / rate))
     half = int(_CHANNEL_HALF_HZ * n / rate)
-    m = 2 * half  # output samples: 2 * _CHANNEL_HALF_HZ = 256 kS/s
-    k = np.arange(-half, half)
-    band = spec[(k0 + k) % n]
-    del spec
-    edge = int(0.12 * half)  # raised-cosine over the outer 12 % of each side
-    taper = np.ones(m, dtype=np.float32)
-    ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(edge) + 0.5) / edge)
-    taper[:edge] = ramp
-    taper[m - edge:] = ramp[::-1]
-    band *= taper
-    y = fft.ifft(np.fft.ifftshift(band), workers=1) * np.float32(m / n)
-    return y.astype(np.complex64), k0 * rate / n
+    band = spec[(k0 + np.arange(-half, half)) % n].astype(np.complex64)
+    return band, k0 * rate / n
+
+
+def _channel_iq(band: np.ndarray, frac: float, n: int, fft: ModuleType) -> np.ndarray:
+    """Decimation in the frequency domain: the middle ``frac`` of ``band`` with a
+    raised-cosine edge (over 12 % of each side), one small inverse FFT. The block is
+    treated as periodic; the Hann weighting of the mean frequency keeps the joint at
+    the ends out of the result."""
+    m = band.size
+    keep = int(frac * m / 2)
+    edge = max(1, int(0.12 * keep))
+    taper = np.zeros(m, dtype=np.float32)
+    mid = m // 2
+    taper[mid - keep:mid + keep] = 1.0
+    ramp = (0.5 - 0.5 * np.cos(np.pi * (np.arange(edge) + 0.5) / edge)).astype(np.float32)
+    taper[mid - keep:mid - keep + edge] = ramp
+    taper[mid + keep - edge:mid + keep] = ramp[::-1]
+    y = fft.ifft(np.fft.ifftshift(band * taper), workers=1) * np.float32(m / n)
+    return y.astype(np.complex64)
 
 
 def apply_fm_carriers(

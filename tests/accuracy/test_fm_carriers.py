@@ -1,9 +1,9 @@
 """FM broadcast carriers from the simulator, measured by demodulation through ``rfwatch analyze``.
 
-A 1.2 s cu8 SigMF recording of a scene with two stereo FM stations (programme
+A 2.1 s cu8 SigMF recording of a scene with two stereo FM stations (programme
 audio swinging the 99 % bandwidth's centre, 19 kHz pilot) and one mono station, with
 a 12 ppm crystal error, goes through the streaming file path (one pass, then a
-bounded second read of the first second for the FM stations). Each stereo carrier
+bounded second read of the first 2 s for the FM stations). Each stereo carrier
 must come out within 100 Hz of the simulator's truth (``f_apparent_hz``) with
 ``f_method == "fm_pilot"``, the mono one with ``"fm_demod"``.
 """
@@ -49,7 +49,7 @@ def test_stereo_fm_carriers_within_100_hz(tmp_path: Path) -> None:
     rx = SimulatorReceiver.from_scene(scene, "rx", seed=2)
     with rx:
         rx.tune(98.0e6)
-        block = rx.read(int(1.2 * 2.4e6))
+        block = rx.read(int(2.1 * 2.4e6))
         truth = {t.emitter_id: t for t in rx.truth()}
     samples = u8_to_complex64(block.samples) if block.samples.dtype == np.uint8 else (
         block.samples)

@@ -16,8 +16,9 @@ from dsp.fm_carrier import is_fm_candidate, measure_fm_carrier
 from dsp.iq_analysis import analyze_iq
 from firmware_bridge.simulator import modulation as mod
 
-RATE = 2.4e6
+RATE = 1.2e6  # an RTL-SDR rate at which a test makes 2 s of programme quickly
 FC = 100e6
+SECONDS = 2.05  # dsp.fm_carrier.MEASURE_S of signal, and a little more
 
 
 def fm_station(n: int, offset_hz: float, rng: np.random.Generator, *, stereo: bool = True,
@@ -32,11 +33,11 @@ def noise(n: int, rng: np.random.Generator, sigma: float = 0.01) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("offset_hz", "guess_error_hz"),
-                         [(-612_345.0, -4000.0), (300_000.0, 2500.0)])
+                         [(-412_345.0, -4000.0), (300_000.0, 2500.0)])
 def test_stereo_carrier_within_100_hz_from_a_wrong_guess(offset_hz: float,
                                                          guess_error_hz: float) -> None:
     rng = np.random.default_rng(int(offset_hz) % 1000)
-    n = int(1.1 * RATE)
+    n = int(SECONDS * RATE)
     x = fm_station(n, offset_hz, rng) + noise(n, rng)
     c = measure_fm_carrier(x, sample_rate_hz=RATE, f_center_hz=FC,
                            f_guess_hz=FC + offset_hz + guess_error_hz)
@@ -44,12 +45,15 @@ def test_stereo_carrier_within_100_hz_from_a_wrong_guess(offset_hz: float,
     assert c.method == "fm_pilot"
     assert abs(c.f_hz - (FC + offset_hz)) <= 100.0
     assert abs(c.pilot_f_hz - mod.PILOT_HZ) <= 1.0
-    assert c.duration_s >= 1.0
+    assert c.duration_s >= 2.0
+    # under a second of signal is too little (the programme biases the mean)
+    assert measure_fm_carrier(x[: int(0.9 * RATE)], sample_rate_hz=RATE, f_center_hz=FC,
+                              f_guess_hz=FC + offset_hz) is None
 
 
 def test_mono_fm_is_demodulated_without_pilot_and_uint8_works() -> None:
     rng = np.random.default_rng(3)
-    n = int(1.1 * RATE)
+    n = int(SECONDS * RATE)
     x = fm_station(n, 250_000.0, rng, stereo=False) + noise(n, rng)
     iq = np.empty(2 * n, dtype=np.float64)
     iq[0::2], iq[1::2] = x.real, x.imag
@@ -60,10 +64,10 @@ def test_mono_fm_is_demodulated_without_pilot_and_uint8_works() -> None:
 
 
 def test_bass_tone_bias_is_taken_out_by_the_window() -> None:
-    # FM of a 43.3 Hz tone at 75 kHz deviation over 1 s: a plain mean of the
-    # instantaneous frequency is off by up to 75e3 / (pi * 43.3) = 550 Hz; the
+    # FM of a 43.3 Hz tone at 75 kHz deviation over 2 s: a plain mean of the
+    # instantaneous frequency is off by up to 75e3 / (pi * 43.3 * 2) = 275 Hz; the
     # Hann-weighted mean is not.
-    n = int(1.0 * RATE)
+    n = int(2.0 * RATE)
     t = np.arange(n) / RATE
     f_audio, dev, offset = 43.3, 75e3, 150e3
     phase = 2 * np.pi * offset * t + dev / f_audio * np.sin(2 * np.pi * f_audio * t + 0.4)
@@ -78,7 +82,7 @@ def test_bass_tone_bias_is_taken_out_by_the_window() -> None:
 
 def test_not_fm_keeps_the_obw_centre() -> None:
     rng = np.random.default_rng(5)
-    n = int(1.1 * RATE)
+    n = int(SECONDS * RATE)
     # a 150 kHz band of Gaussian noise: wide like FM, but its envelope is not constant
     spec = np.zeros(n, complex)
     f = np.fft.fftfreq(n, 1 / RATE)
@@ -91,8 +95,8 @@ def test_not_fm_keeps_the_obw_centre() -> None:
 
 def test_analyze_iq_reports_fm_carriers_and_their_method() -> None:
     rng = np.random.default_rng(7)
-    n = int(1.1 * RATE)
-    truth = (FC - 400_000.0, FC + 500_000.0)
+    n = int(SECONDS * RATE)
+    truth = (FC - 300_000.0, FC + 400_000.0)
     x = (fm_station(n, truth[0] - FC, rng) + fm_station(n, truth[1] - FC, rng, amp=0.1)
          + noise(n, rng))
     t = np.arange(n) / RATE
@@ -108,3 +112,19 @@ def test_analyze_iq_reports_fm_carriers_and_their_method() -> None:
     # and with the demodulation off, the carriers come from the 99 % bandwidth
     r0 = analyze_iq(x, sample_rate_hz=RATE, f_center_hz=FC, fm_carriers=False)
     assert all(e.f_method == "obw_centre" for e in r0.emissions)
+
+
+def test_a_neighbour_in_the_channel_is_not_taken_for_the_carrier() -> None:
+    # Two stations 200 kHz apart, the second 25 dB stronger: its skirt inside the weak
+    # one's channel would move the weak one's demodulated mean by kHz. The cross-check
+    # of two channel widths refuses it (its frequency stays the 99 % centre); the
+    # strong one is measured.
+    rng = np.random.default_rng(9)
+    n = int(SECONDS * RATE)
+    weak, strong = -300e3, -100e3
+    x = (fm_station(n, weak, rng, amp=0.01) + fm_station(n, strong, rng, amp=0.01 * 10**1.25)
+         + noise(n, rng, sigma=0.001))
+    assert measure_fm_carrier(x, sample_rate_hz=RATE, f_center_hz=FC,
+                              f_guess_hz=FC + weak + 1500) is None
+    c = measure_fm_carrier(x, sample_rate_hz=RATE, f_center_hz=FC, f_guess_hz=FC + strong - 1500)
+    assert c is not None and abs(c.f_hz - (FC + strong)) <= 100.0
