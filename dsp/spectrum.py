@@ -172,7 +172,8 @@ def _pyfftw() -> ModuleType | None:
 
 
 def _fftw_rows(n: int) -> int:
-    return max(8, _FFTW_CHUNK_BYTES // (8 * n))
+    """Frames per FFTW batch: about :data:`_FFTW_CHUNK_BYTES` of complex64, >= 1."""
+    return max(1, _FFTW_CHUNK_BYTES // (8 * n))
 
 
 def _fftw_chunk(n: int) -> tuple[np.ndarray, Callable[[], object]]:
