@@ -243,7 +243,7 @@ class SpectrumStream:
         if chunk.dtype == np.uint8:
             if chunk.size % 2:
                 raise ParameterError(f"uint8 chunks must hold whole I/Q pairs; got {chunk.size}")
-            kind, real = "u8", chunk
+            kind, real = "u8", np.ascontiguousarray(chunk)
             count = chunk.size // 2
         elif chunk.dtype in (np.complex64, np.complex128):
             kind = "c64"
