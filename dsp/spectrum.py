@@ -58,6 +58,7 @@ from types import ModuleType
 import numpy as np
 import scipy.fft
 
+from dsp.errors import ParameterError
 from dsp.types import IQBlock, Spectrum
 from dsp.windows import WINDOW_NAMES, enbw_bins, window
 
@@ -137,7 +138,7 @@ def _check_finite(value: float, name: str, *, positive: bool = False) -> float:
     v = float(value)
     if not math.isfinite(v) or (positive and v <= 0):
         kind = "positive and finite" if positive else "finite"
-        raise ValueError(f"{name} must be {kind}; got {value!r}")
+        raise ParameterError(f"{name} must be {kind}; got {value!r}")
     return v
 
 
@@ -146,10 +147,10 @@ def _interleaved_view(samples: np.ndarray) -> tuple[np.ndarray, int, float, bool
     if not isinstance(samples, np.ndarray):
         raise TypeError(f"samples must be a numpy array; got {type(samples).__name__}")
     if samples.ndim != 1:
-        raise ValueError(f"samples must be 1-D; got shape {samples.shape}")
+        raise ParameterError(f"samples must be 1-D; got shape {samples.shape}")
     if samples.dtype == np.uint8:
         if samples.size % 2:
-            raise ValueError(
+            raise ParameterError(
                 f"samples (uint8 interleaved I/Q) must have an even length; got {samples.size}"
             )
         return np.ascontiguousarray(samples), samples.size // 2, 1.0 / 128.0, True
@@ -386,7 +387,7 @@ def welch_spectrum(
     ------
     TypeError
         If ``samples`` has an unsupported dtype or a numeric argument is not a number.
-    ValueError
+    dsp.errors.ParameterError
         If an argument is out of range or ``samples`` holds fewer than ``fft_size``
         samples (or fewer than ``n_averages`` frames).
 
@@ -408,26 +409,26 @@ def welch_spectrum(
         raise TypeError(f"fft_size must be an integer; got {fft_size!r}")
     n = int(fft_size)
     if n < 4 or n % 2:
-        raise ValueError(f"fft_size must be an even integer >= 4; got {fft_size}")
+        raise ParameterError(f"fft_size must be an even integer >= 4; got {fft_size}")
     ov = _check_finite(overlap, "overlap")
     if not 0.0 <= ov < 1.0:
-        raise ValueError(f"overlap must be in [0, 1); got {overlap!r}")
+        raise ParameterError(f"overlap must be in [0, 1); got {overlap!r}")
     step = n - int(round(ov * n))
     if step < 1:
-        raise ValueError(f"overlap={overlap!r} leaves no step between frames of {n}")
+        raise ParameterError(f"overlap={overlap!r} leaves no step between frames of {n}")
     cal = 0.0
     if calibration_offset_db is not None:
         cal = _check_finite(calibration_offset_db, "calibration_offset_db")
     if fft_backend not in ("auto", "scipy", "fftw"):
-        raise ValueError(f"fft_backend must be 'auto', 'scipy' or 'fftw'; got {fft_backend!r}")
+        raise ParameterError(f"fft_backend must be 'auto', 'scipy' or 'fftw'; got {fft_backend!r}")
     if fft_backend == "fftw" and _pyfftw() is None:
-        raise ValueError("fft_backend='fftw' needs pyFFTW (pip install pyfftw)")
+        raise ParameterError("fft_backend='fftw' needs pyFFTW (pip install pyfftw)")
     win = window.lower() if isinstance(window, str) else ""
     if win not in WINDOW_NAMES:
-        raise ValueError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {window!r}")
+        raise ParameterError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {window!r}")
     real, n_samples, scale, is_u8 = _interleaved_view(samples)
     if n_samples < n:
-        raise ValueError(f"samples holds {n_samples} complex samples, fewer than fft_size={n}")
+        raise ParameterError(f"samples holds {n_samples} complex samples, fewer than fft_size={n}")
     available = 1 + (n_samples - n) // step
     if n_averages is None:
         n_frames = available
@@ -435,9 +436,9 @@ def welch_spectrum(
         if isinstance(n_averages, bool) or not isinstance(n_averages, int | np.integer):
             raise TypeError(f"n_averages must be an integer or None; got {n_averages!r}")
         if n_averages < 1:
-            raise ValueError(f"n_averages must be >= 1; got {n_averages}")
+            raise ParameterError(f"n_averages must be >= 1; got {n_averages}")
         if n_averages > available:
-            raise ValueError(
+            raise ParameterError(
                 f"n_averages={n_averages} needs {n + (n_averages - 1) * step} samples; "
                 f"samples holds {n_samples} ({available} frames)"
             )
@@ -588,7 +589,7 @@ def psd_db_hz(spectrum: Spectrum) -> np.ndarray:
     array([-31.761, -31.761], dtype=float32)
     """
     if not spectrum.rbw_hz > 0:
-        raise ValueError(f"spectrum.rbw_hz must be positive; got {spectrum.rbw_hz}")
+        raise ParameterError(f"spectrum.rbw_hz must be positive; got {spectrum.rbw_hz}")
     return (spectrum.power_db - np.float32(10.0 * math.log10(spectrum.rbw_hz))).astype(np.float32)
 
 
@@ -606,7 +607,7 @@ def band_power_db(spectrum: Spectrum, f_low_hz: float, f_high_hz: float) -> floa
 
     Raises
     ------
-    ValueError
+    dsp.errors.ParameterError
         If the band is empty or contains no bin centre.
 
     Examples
@@ -618,11 +619,11 @@ def band_power_db(spectrum: Spectrum, f_low_hz: float, f_high_hz: float) -> floa
     lo = _check_finite(f_low_hz, "f_low_hz")
     hi = _check_finite(f_high_hz, "f_high_hz")
     if hi < lo:
-        raise ValueError(f"f_high_hz ({hi}) must be >= f_low_hz ({lo})")
+        raise ParameterError(f"f_high_hz ({hi}) must be >= f_low_hz ({lo})")
     f0, df = spectrum.f_start_hz, spectrum.f_step_hz
     i0 = max(0, math.ceil((lo - f0) / df - 1e-9))
     i1 = min(spectrum.n_bins - 1, math.floor((hi - f0) / df + 1e-9))
     if i1 < i0:
-        raise ValueError(f"no bin centre in [{lo}, {hi}] Hz")
+        raise ParameterError(f"no bin centre in [{lo}, {hi}] Hz")
     lin = np.power(10.0, spectrum.power_db[i0 : i1 + 1].astype(np.float64) / 10.0)
     return float(10.0 * np.log10(lin.sum() * spectrum.f_step_hz / spectrum.rbw_hz))

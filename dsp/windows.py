@@ -20,6 +20,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from dsp.errors import ParameterError
+
 __all__ = ["WINDOW_NAMES", "window", "enbw_bins", "coherent_gain"]
 
 # Our names -> scipy.signal.get_window names.
@@ -37,7 +39,7 @@ WINDOW_NAMES: tuple[str, ...] = tuple(_SCIPY_NAMES)
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or name.lower() not in _SCIPY_NAMES:
-        raise ValueError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {name!r}")
+        raise ParameterError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {name!r}")
     return name.lower()
 
 
@@ -75,7 +77,7 @@ def window(name: str, n: int) -> np.ndarray:
 
     Raises
     ------
-    ValueError
+    dsp.errors.ParameterError
         If ``name`` is unknown or ``n`` is not a positive integer.
 
     Examples
@@ -87,18 +89,18 @@ def window(name: str, n: int) -> np.ndarray:
     """
     key = _check_name(name)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
+        raise ParameterError(f"n must be a positive integer; got {n!r}")
     return _window_cached(key, int(n))
 
 
 def _check_w(w: np.ndarray) -> np.ndarray:
     arr = np.asarray(w, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"w must be a non-empty 1-D array; got shape {arr.shape}")
+        raise ParameterError(f"w must be a non-empty 1-D array; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("w must contain only finite values")
+        raise ParameterError("w must contain only finite values")
     if arr.sum() == 0.0:
-        raise ValueError("w must not sum to zero")
+        raise ParameterError("w must not sum to zero")
     return arr
 
 
