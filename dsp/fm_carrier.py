@@ -99,17 +99,38 @@ def measure_fm_carrier(
     FmCarrier or None
         ``None`` when the signal does not demodulate as FM (see the module notes).
     """
+    spec = _block_spectrum(iq, float(sample_rate_hz))
+    if spec is None:
+        return None
+    return _measure(spec, float(sample_rate_hz), f_center_hz, f_guess_hz)
+
+
+def _block_spectrum(iq: np.ndarray, rate: float) -> np.ndarray | None:
+    """FFT of the first :data:`MEASURE_S` of ``iq`` (complex64), ``None`` if too short."""
     import scipy.fft
 
-    from dsp.calibration import estimate_pilot_offset_hz
-
-    rate = float(sample_rate_hz)
     if iq.dtype == np.uint8:
         iq = iq.reshape(-1, 2)  # one row per complex sample
     n = min(iq.shape[0], int(MEASURE_S * rate))
     if n < int(MIN_MEASURE_S * rate) or rate < 2 * _CHANNEL_HALF_HZ:
         return None
-    band, f_mix = _channel_spectrum(iq, n, rate, f_guess_hz - f_center_hz, scipy.fft)
+    if iq.dtype == np.uint8:  # (n, 2) rows of I, Q
+        x = (iq[:n].astype(np.float32) - np.float32(127.5)) * np.float32(1.0 / 128.0)
+        x = x.view(np.complex64).ravel()
+    else:
+        x = np.asarray(iq[:n], dtype=np.complex64)
+    return scipy.fft.fft(x, workers=1)
+
+
+def _measure(spec: np.ndarray, rate: float, f_center_hz: float,
+             f_guess_hz: float) -> FmCarrier | None:
+    """:func:`measure_fm_carrier` on the block's spectrum (shared by its stations)."""
+    import scipy.fft
+
+    from dsp.calibration import estimate_pilot_offset_hz
+
+    n = spec.size
+    band, f_mix = _channel_spectrum(spec, rate, f_guess_hz - f_center_hz)
     out_rate = band.size * rate / n
     y = _channel_iq(band, 1.0, n, scipy.fft)
     env = np.abs(y)
@@ -145,21 +166,15 @@ def _mean_frequency_hz(y: np.ndarray, rate: float) -> float:
     return float(np.dot(w, d) / w.sum())
 
 
-def _channel_spectrum(iq: np.ndarray, n: int, rate: float, offset_hz: float,
-                      fft: ModuleType) -> tuple[np.ndarray, float]:
+def _channel_spectrum(spec: np.ndarray, rate: float,
+                      offset_hz: float) -> tuple[np.ndarray, float]:
     """The spectrum of one station's channel, and the frequency mixed to 0 Hz.
 
-    One FFT of the first ``n`` samples; the bins within :data:`_CHANNEL_HALF_HZ` of
-    the station, centred on a whole number of bins from 0 Hz (that is the mixing,
-    exact), in FFT order of a 256 kS/s signal's spectrum once shifted back.
+    From the block's spectrum, the bins within :data:`_CHANNEL_HALF_HZ` of the
+    station, centred on a whole number of bins from 0 Hz (that is the mixing, exact),
+    in the order of a 256 kS/s signal's shifted spectrum.
     """
-    if iq.dtype == np.uint8:  # (n, 2) rows of I, Q
-        x = (iq[:n].astype(np.float32) - np.float32(127.5)) * np.float32(1.0 / 128.0)
-        x = x.view(np.complex64).ravel()
-    else:
-        x = np.asarray(iq[:n], dtype=np.complex64)
-    spec = fft.fft(x, workers=1)
-    del x
+    n = spec.size
     k0 = int(round(offset_hz * n / rate))
     half = int(_CHANNEL_HALF_HZ * n / rate)
     band = spec[(k0 + np.arange(-half, half)) % n].astype(np.complex64)
@@ -193,12 +208,19 @@ def apply_fm_carriers(
     ``iq`` holds the first seconds of the block, complex or uint8 interleaved
     (``None``: nothing to do). ``f_method`` says how each frequency was found.
     """
+    rate = float(sample_rate_hz)
+    spec = None  # one FFT of the block for all its stations
     out = []
     for e in emissions:
         if iq is not None and is_fm_candidate(e, f_center_hz=f_center_hz,
-                                              sample_rate_hz=sample_rate_hz):
-            c = measure_fm_carrier(iq, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
-                                   f_guess_hz=e.f_hz)
+                                              sample_rate_hz=rate):
+            if spec is None:
+                spec = _block_spectrum(iq, rate)
+                if spec is None:  # too short
+                    iq = None
+                    out.append(e)
+                    continue
+            c = _measure(spec, rate, f_center_hz, e.f_hz)
             if c is not None:
                 e = dataclasses.replace(e, f_hz=c.f_hz, f_method=c.method)
         out.append(e)
