@@ -37,8 +37,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
-import scipy.fft
-import scipy.signal
 from numpy.typing import ArrayLike
 
 from dsp.errors import InputFormatError, ParameterError
@@ -696,9 +694,14 @@ def estimate_pilot_offset_hz(
     if sample_rate_hz < 4.0 * (pilot_hz + 3e3):
         raise ParameterError(
             f"sample_rate_hz={sample_rate_hz} is too low to see a {pilot_hz} Hz pilot")
+    import scipy.fft
+
     rate = float(sample_rate_hz)
     q = int(rate // 150e3) if rate > 300e3 else 1
     if q > 1:
+        # scipy.signal takes about a second to import: imported only where it is used.
+        import scipy.signal
+
         x = scipy.signal.resample_poly(x.astype(np.complex128), 1, q)
         rate /= q
     if x.size < int(0.1 * rate):
@@ -706,7 +709,7 @@ def estimate_pilot_offset_hz(
     d = fm_demodulate(x, rate)
     carrier_offset = float(np.mean(d))
     d = d - carrier_offset
-    w = scipy.signal.get_window("hann", d.size)
+    w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(d.size) / d.size)  # periodic Hann
     nfft = scipy.fft.next_fast_len(4 * d.size, real=True)
     spec = np.abs(np.fft.rfft(d * w, nfft)) ** 2
     df = rate / nfft

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from dsp.errors import ParameterError
 from dsp.types import IQBlock
 
 __all__ = ["u8_to_complex64", "remove_dc", "overload_fraction", "block_to_complex64"]
@@ -28,9 +29,10 @@ def _check_u8(raw: np.ndarray, name: str = "raw") -> np.ndarray:
     if raw.dtype != np.uint8:
         raise TypeError(f"{name} must have dtype uint8; got {raw.dtype}")
     if raw.ndim != 1:
-        raise ValueError(f"{name} must be 1-D interleaved I/Q; got shape {raw.shape}")
+        raise ParameterError(f"{name} must be 1-D interleaved I/Q; got shape {raw.shape}")
     if raw.size % 2:
-        raise ValueError(f"{name} must hold an even number of bytes (I/Q pairs); got {raw.size}")
+        raise ParameterError(
+            f"{name} must hold an even number of bytes (I/Q pairs); got {raw.size}")
     return raw
 
 
@@ -59,7 +61,7 @@ def u8_to_complex64(
     ------
     TypeError
         If ``raw`` is not uint8.
-    ValueError
+    dsp.errors.ParameterError
         If ``raw`` is not 1-D with an even length, or ``out`` has the wrong
         shape, dtype or layout.
 
@@ -76,7 +78,7 @@ def u8_to_complex64(
         if not isinstance(out, np.ndarray) or out.dtype != np.complex64:
             raise TypeError("out must be a complex64 numpy array")
         if out.shape != (n,) or not out.flags.c_contiguous:
-            raise ValueError(
+            raise ParameterError(
                 f"out must be C-contiguous with shape ({n},) to match raw; got {out.shape}"
             )
     view = out.view(np.float32)
@@ -106,7 +108,7 @@ def remove_dc(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
 
     Raises
     ------
-    ValueError
+    dsp.errors.ParameterError
         If ``x`` is empty, not 1-D or not complex, or ``out`` does not match.
 
     Examples
@@ -115,13 +117,13 @@ def remove_dc(x: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
     array([-1.+0.j,  1.+0.j], dtype=complex64)
     """
     if not isinstance(x, np.ndarray) or not np.iscomplexobj(x) or x.ndim != 1:
-        raise ValueError("x must be a 1-D complex numpy array")
+        raise ParameterError("x must be a 1-D complex numpy array")
     if x.size == 0:
-        raise ValueError("x must not be empty")
+        raise ParameterError("x must not be empty")
     if out is None:
         out = np.empty_like(x)
     elif not isinstance(out, np.ndarray) or out.shape != x.shape or out.dtype != x.dtype:
-        raise ValueError(f"out must match x: shape {x.shape}, dtype {x.dtype}")
+        raise ParameterError(f"out must match x: shape {x.shape}, dtype {x.dtype}")
     mean = x.mean(dtype=np.complex128).astype(x.dtype)
     np.subtract(x, mean, out=out)
     return out
@@ -190,7 +192,7 @@ def block_to_complex64(block: IQBlock) -> np.ndarray:
         return u8_to_complex64(samples)
     if samples.dtype == np.complex64:
         if samples.ndim != 1:
-            raise ValueError(f"block.samples must be 1-D; got shape {samples.shape}")
+            raise ParameterError(f"block.samples must be 1-D; got shape {samples.shape}")
         return samples
     if samples.dtype == np.complex128:
         return samples.astype(np.complex64).ravel()

@@ -31,19 +31,19 @@ The DC bin then holds the *fluctuation* of the DC term, about the noise level.
 Speed
 -----
 The hot path never builds a complex copy of the input: overlapping frames are a
-strided view (no copy) of the uint8 (or float32) data, multiplied by a cached
+strided view (no copy) of the float32 data, or, for uint8, of a float32 copy of
+just the samples a batch of frames covers (one exact conversion, cheaper than a
+mixed-type multiply of overlapping uint8 frames); they are multiplied by a cached
 interleaved float32 window (``w / 128`` for uint8, which folds in the scaling) into
 a reused cache-sized buffer, transformed in place in single precision (FFTW through
 pyFFTW with a measured plan per FFT size and thread when it is installed, else
-``scipy.fft``'s pocketfft, one worker), squared in place and summed per chunk into
+``scipy.fft``'s pocketfft, one worker), squared in place and summed per batch into
 a float64 accumulator. The 127.5 offset of uint8 samples is the constant ``c``
-above. ``bench/dsp.py`` on one core of the 2-core AMD EPYC build machine, shared
-with other jobs (load average 2-4, CPU-time clock), uint8 IQ, Hann, 50 % overlap,
-100 averages, medians of three bench runs: 133-150 MS/s at FFT 1024 and 2048
-with FFTW (best runs 150-185), 96-116 MS/s with ``fft_backend="scipy"``, against
-20-27 MS/s for ``scipy.signal.welch`` (plus the uint8 conversion it needs) in the
-same run: 6-7x, and 4-5.6x with the scipy backend. The first call per FFT size
-and thread pays about 0.15 s for FFTW's planning.
+above. FFTW plans are made once per FFT size and thread; FFTW's wisdom can be kept
+between processes by the caller (:func:`export_fftw_wisdom`,
+:func:`import_fftw_wisdom`; ``rfwatch analyze`` keeps it under the home folder),
+so a new process does not measure its plans again. ``bench/dsp.py`` measures the
+throughput against the goals and against a C+FFTW program doing the same work.
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ from types import ModuleType
 import numpy as np
 import scipy.fft
 
+from dsp.errors import ParameterError
 from dsp.types import IQBlock, Spectrum
 from dsp.windows import WINDOW_NAMES, enbw_bins, window
 
@@ -67,6 +68,8 @@ __all__ = [
     "spectrum_from_block",
     "psd_db_hz",
     "band_power_db",
+    "export_fftw_wisdom",
+    "import_fftw_wisdom",
 ]
 
 POWER_FLOOR_DB = -300.0
@@ -77,9 +80,10 @@ _U8_ZERO = 127.5 / 128.0  # the complex value (1+1j)*_U8_ZERO is raw (127.5, 127
 # cache with room for the window and the accumulator.
 _CHUNK_BYTES = 1 << 20
 
-# FFTW chunks are smaller: whole chunks go through FFTW, so a block of 100 frames
-# should hold some (32 frames of 1024 complex64 = 256 KiB).
-_FFTW_CHUNK_BYTES = 1 << 18
+# FFTW batches are smaller: whole batches go through FFTW, so a block of 100 frames
+# should hold some (64 frames of 1024 complex64 = 512 KiB, half the L2 of one core
+# of the EPYC build machine; measured a little faster than 256 KiB and 1 MiB).
+_FFTW_CHUNK_BYTES = 1 << 19
 
 _local = threading.local()  # per-thread reusable frame buffers and FFTW plans
 _PYFFTW: list[ModuleType | None] = []  # [module or None] once looked up
@@ -134,7 +138,7 @@ def _check_finite(value: float, name: str, *, positive: bool = False) -> float:
     v = float(value)
     if not math.isfinite(v) or (positive and v <= 0):
         kind = "positive and finite" if positive else "finite"
-        raise ValueError(f"{name} must be {kind}; got {value!r}")
+        raise ParameterError(f"{name} must be {kind}; got {value!r}")
     return v
 
 
@@ -143,10 +147,10 @@ def _interleaved_view(samples: np.ndarray) -> tuple[np.ndarray, int, float, bool
     if not isinstance(samples, np.ndarray):
         raise TypeError(f"samples must be a numpy array; got {type(samples).__name__}")
     if samples.ndim != 1:
-        raise ValueError(f"samples must be 1-D; got shape {samples.shape}")
+        raise ParameterError(f"samples must be 1-D; got shape {samples.shape}")
     if samples.dtype == np.uint8:
         if samples.size % 2:
-            raise ValueError(
+            raise ParameterError(
                 f"samples (uint8 interleaved I/Q) must have an even length; got {samples.size}"
             )
         return np.ascontiguousarray(samples), samples.size // 2, 1.0 / 128.0, True
@@ -169,7 +173,8 @@ def _pyfftw() -> ModuleType | None:
 
 
 def _fftw_rows(n: int) -> int:
-    return max(8, _FFTW_CHUNK_BYTES // (8 * n))
+    """Frames per FFTW batch: about :data:`_FFTW_CHUNK_BYTES` of complex64, >= 1."""
+    return max(1, _FFTW_CHUNK_BYTES // (8 * n))
 
 
 def _fftw_chunk(n: int) -> tuple[np.ndarray, Callable[[], object]]:
@@ -200,19 +205,104 @@ def _fftw_chunk(n: int) -> tuple[np.ndarray, Callable[[], object]]:
     return entry
 
 
+def export_fftw_wisdom() -> bytes | None:
+    """FFTW's wisdom (what it learnt measuring plans) as bytes; ``None`` without pyFFTW.
+
+    Kept by the caller between processes and given back with
+    :func:`import_fftw_wisdom`, a new process makes its plans at once instead of
+    measuring them again (about 0.1-0.3 s per FFT size, more on a loaded machine).
+    ``dsp`` does no I/O: where the bytes are kept is the caller's business.
+    """
+    pyfftw = _pyfftw()
+    if pyfftw is None:
+        return None
+    parts = pyfftw.export_wisdom()  # (double, single, long double)
+    return b"".join(len(w).to_bytes(8, "little") + w for w in parts)
+
+
+def import_fftw_wisdom(data: bytes) -> bool:
+    """Give FFTW wisdom made by :func:`export_fftw_wisdom`; False if it cannot be used."""
+    pyfftw = _pyfftw()
+    if pyfftw is None or not isinstance(data, bytes | bytearray):
+        return False
+    parts, i = [], 0
+    for _ in range(3):
+        if i + 8 > len(data):
+            return False
+        k = int.from_bytes(data[i:i + 8], "little")
+        parts.append(bytes(data[i + 8:i + 8 + k]))
+        i += 8 + k
+    try:
+        return bool(all(pyfftw.import_wisdom(tuple(parts))))
+    except (TypeError, ValueError):
+        return False
+
+
+def _scratch(size: int) -> np.ndarray:
+    """This thread's float32 scratch of at least ``size`` values (for uint8 frames)."""
+    buf = getattr(_local, "scratch", None)
+    if buf is None or buf.size < size:
+        buf = _local.scratch = np.empty(size, dtype=np.float32)
+    return buf
+
+
+def _window_into(real: np.ndarray, first: int, rows: int, n: int, step: int,
+                 plan: _WindowPlan, out: np.ndarray) -> None:
+    """Frames ``first .. first+rows-1`` of ``real`` times the window, into ``out``."""
+    item = real.itemsize
+    a = 2 * first * step
+    if real.dtype == np.uint8 and step <= n:
+        # uint8 -> float32 once over the samples the frames cover (exact), then a
+        # float32 multiply: cheaper than a mixed-type multiply of the overlapping
+        # uint8 frames, which numpy casts through small buffers twice over.
+        m = 2 * ((rows - 1) * step + n)
+        scratch = _scratch(m)
+        np.copyto(scratch[:m], real[a:a + m], casting="unsafe")
+        src = np.ndarray((rows, 2 * n), dtype=np.float32, buffer=scratch,
+                         strides=(2 * step * 4, 4))
+    else:
+        # A strided view, no copy: frame i starts 2*step values after frame i-1. Built
+        # with np.ndarray on the buffer because as_strided costs ~20 us per call.
+        src = np.ndarray((rows, 2 * n), dtype=real.dtype, buffer=real[a:],
+                         strides=(2 * step * item, item))
+    np.multiply(src, plan.w2, out=out)
+
+
+def transform_frames(
+    real: np.ndarray, n_frames: int, n: int, step: int, plan: _WindowPlan, backend: str,
+    consume: Callable[[np.ndarray], object],
+) -> None:
+    """Window and transform ``n_frames`` frames of ``real`` (I, Q interleaved), in batches.
+
+    ``consume`` gets each batch as a (rows, n) complex64 array, frames in order; it may
+    overwrite it. With ``backend="fftw"`` whole batches go through a measured FFTW plan
+    and the rest (fewer frames than a batch) through scipy.
+    """
+    start = 0
+    if backend == "fftw":
+        buf, execute = _fftw_chunk(n)
+        rows = buf.shape[0]
+        while n_frames - start >= rows:
+            _window_into(real, start, rows, n, step, plan, buf)
+            execute()
+            consume(buf.view(np.complex64))
+            start += rows
+    if start < n_frames:
+        rows = max(1, min(n_frames - start, _CHUNK_BYTES // (8 * n)))
+        buf = _frame_buffer(rows, n)
+        for first in range(start, n_frames, rows):
+            k = min(rows, n_frames - first)
+            b = buf[:k]
+            _window_into(real, first, k, n, step, plan, b)
+            consume(scipy.fft.fft(b.view(np.complex64), axis=-1, overwrite_x=True, workers=1))
+
+
 def _accumulate(
     real: np.ndarray, n_frames: int, n: int, step: int, plan: _WindowPlan, backend: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sum over frames of |FFT(frame*w)|^2 (all bins), and for the bins where
     FFT(w) is non-zero also sum X and sum |X|^2 in double precision (for the DC
     correction)."""
-    item = real.itemsize
-    # A strided view, no copy: frame i starts 2*step values after frame i-1. Built
-    # with np.ndarray on the buffer because as_strided costs ~20 us per call.
-    frames = np.ndarray(
-        (n_frames, 2 * n), dtype=real.dtype, buffer=real, strides=(2 * step * item, item)
-    )
-    frames.flags.writeable = False
     acc = np.zeros(2 * n, dtype=np.float64)
     sum_x = np.zeros(plan.w_bins.size, dtype=np.complex128)
     sum_x2 = np.zeros(plan.w_bins.size, dtype=np.float64)
@@ -226,24 +316,7 @@ def _accumulate(
         np.multiply(f, f, out=f)
         np.add(acc, np.add.reduce(f, axis=0), out=acc)
 
-    start = 0
-    if backend == "fftw":
-        # Whole chunks through FFTW; the tail (fewer rows than a chunk) through scipy.
-        buf, execute = _fftw_chunk(n)
-        rows = buf.shape[0]
-        while n_frames - start >= rows:
-            np.multiply(frames[start : start + rows], plan.w2, out=buf)
-            execute()
-            consume(buf.view(np.complex64))
-            start += rows
-    if start < n_frames:
-        rows = max(1, min(n_frames - start, _CHUNK_BYTES // (8 * n)))
-        buf = _frame_buffer(rows, n)
-        for first in range(start, n_frames, rows):
-            k = min(rows, n_frames - first)
-            b = buf[:k]
-            np.multiply(frames[first : first + k], plan.w2, out=b)
-            consume(scipy.fft.fft(b.view(np.complex64), axis=-1, overwrite_x=True, workers=1))
+    transform_frames(real, n_frames, n, step, plan, backend, consume)
     return acc[0::2] + acc[1::2], sum_x, sum_x2
 
 
@@ -314,7 +387,7 @@ def welch_spectrum(
     ------
     TypeError
         If ``samples`` has an unsupported dtype or a numeric argument is not a number.
-    ValueError
+    dsp.errors.ParameterError
         If an argument is out of range or ``samples`` holds fewer than ``fft_size``
         samples (or fewer than ``n_averages`` frames).
 
@@ -336,25 +409,26 @@ def welch_spectrum(
         raise TypeError(f"fft_size must be an integer; got {fft_size!r}")
     n = int(fft_size)
     if n < 4 or n % 2:
-        raise ValueError(f"fft_size must be an even integer >= 4; got {fft_size}")
+        raise ParameterError(f"fft_size must be an even integer >= 4; got {fft_size}")
     ov = _check_finite(overlap, "overlap")
     if not 0.0 <= ov < 1.0:
-        raise ValueError(f"overlap must be in [0, 1); got {overlap!r}")
+        raise ParameterError(f"overlap must be in [0, 1); got {overlap!r}")
     step = n - int(round(ov * n))
     if step < 1:
-        raise ValueError(f"overlap={overlap!r} leaves no step between frames of {n}")
+        raise ParameterError(f"overlap={overlap!r} leaves no step between frames of {n}")
+    cal = 0.0
     if calibration_offset_db is not None:
         cal = _check_finite(calibration_offset_db, "calibration_offset_db")
     if fft_backend not in ("auto", "scipy", "fftw"):
-        raise ValueError(f"fft_backend must be 'auto', 'scipy' or 'fftw'; got {fft_backend!r}")
+        raise ParameterError(f"fft_backend must be 'auto', 'scipy' or 'fftw'; got {fft_backend!r}")
     if fft_backend == "fftw" and _pyfftw() is None:
-        raise ValueError("fft_backend='fftw' needs pyFFTW (pip install pyfftw)")
+        raise ParameterError("fft_backend='fftw' needs pyFFTW (pip install pyfftw)")
     win = window.lower() if isinstance(window, str) else ""
     if win not in WINDOW_NAMES:
-        raise ValueError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {window!r}")
+        raise ParameterError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {window!r}")
     real, n_samples, scale, is_u8 = _interleaved_view(samples)
     if n_samples < n:
-        raise ValueError(f"samples holds {n_samples} complex samples, fewer than fft_size={n}")
+        raise ParameterError(f"samples holds {n_samples} complex samples, fewer than fft_size={n}")
     available = 1 + (n_samples - n) // step
     if n_averages is None:
         n_frames = available
@@ -362,9 +436,9 @@ def welch_spectrum(
         if isinstance(n_averages, bool) or not isinstance(n_averages, int | np.integer):
             raise TypeError(f"n_averages must be an integer or None; got {n_averages!r}")
         if n_averages < 1:
-            raise ValueError(f"n_averages must be >= 1; got {n_averages}")
+            raise ParameterError(f"n_averages must be >= 1; got {n_averages}")
         if n_averages > available:
-            raise ValueError(
+            raise ParameterError(
                 f"n_averages={n_averages} needs {n + (n_averages - 1) * step} samples; "
                 f"samples holds {n_samples} ({available} frames)"
             )
@@ -376,19 +450,63 @@ def welch_spectrum(
         use_fftw = n_frames >= _fftw_rows(n) and _pyfftw() is not None
         backend = "fftw" if use_fftw else "scipy"
     power, sum_x, sum_x2 = _accumulate(real, n_frames, n, step, plan, backend)
+    c = dc_estimate(sum_x, n_frames, plan) if remove_dc else (
+        complex(_U8_ZERO, _U8_ZERO) if is_u8 else 0j)
+    return spectrum_from_sums(
+        power, sum_x, sum_x2, n_frames, plan, dc=c, sample_rate_hz=rate, f_center_hz=fc,
+        t_start_ns=int(t_start_ns), used_samples=n + (n_frames - 1) * step,
+        calibration_offset_db=cal if calibration_offset_db is not None else None,
+        station_id=station_id, receiver_id=receiver_id, window=win, overload=overload,
+    )
 
-    # DC correction: sum_f |X_f - c W|^2 = sum|X|^2 - 2 Re(conj(cW) sum X) + F |cW|^2.
-    if remove_dc:
-        c = complex(sum_x[plan.w_bins == 0][0]) / (n_frames * plan.sum_w)
-    elif is_u8:
-        c = complex(_U8_ZERO, _U8_ZERO)
-    else:
-        c = 0j
-    if c != 0j:
-        cw = c * plan.w_fft
+
+def dc_estimate(sum_x: np.ndarray, n_frames: int, plan: _WindowPlan) -> complex:
+    """The window-weighted mean ``c`` of the samples (see "DC removal" above)."""
+    return complex(sum_x[plan.w_bins == 0][0]) / (n_frames * plan.sum_w)
+
+
+def dc_corrected(
+    power: np.ndarray, sum_x: np.ndarray, sum_x2: np.ndarray, n_frames: int,
+    plan: _WindowPlan, dc: complex,
+) -> np.ndarray:
+    """``power`` (FFT order, summed over ``n_frames`` frames) with ``dc`` taken out.
+
+    sum_f |X_f - c W|^2 = sum|X|^2 - 2 Re(conj(cW) sum X) + F |cW|^2, on the few bins
+    where FFT(w) is non-zero; ``power`` is changed in place and returned.
+    """
+    if dc != 0j:
+        cw = dc * plan.w_fft
         fixed = sum_x2 - 2.0 * (np.conj(cw) * sum_x).real + n_frames * np.abs(cw) ** 2
         power[plan.w_bins] = np.maximum(fixed, 0.0)
+    return power
 
+
+def spectrum_from_sums(
+    power: np.ndarray,
+    sum_x: np.ndarray,
+    sum_x2: np.ndarray,
+    n_frames: int,
+    plan: _WindowPlan,
+    *,
+    dc: complex,
+    sample_rate_hz: float,
+    f_center_hz: float,
+    t_start_ns: int,
+    used_samples: int,
+    calibration_offset_db: float | None,
+    station_id: str = "",
+    receiver_id: str = "",
+    window: str = "hann",
+    overload: bool = False,
+) -> Spectrum:
+    """The :class:`Spectrum` of frame sums made by :func:`_accumulate` (or a stream).
+
+    ``power`` is the sum over ``n_frames`` frames of ``|FFT(frame * w)|**2`` in FFT
+    order (float64, changed in place); ``dc`` the complex value taken out of every
+    sample (:func:`dc_estimate`, or the uint8 zero, or 0).
+    """
+    n = power.size
+    dc_corrected(power, sum_x, sum_x2, n_frames, plan, dc)
     # fftshift by hand (np.fft.fftshift goes through np.roll, slower for one row),
     # scaled, then log10 in float32: plenty for dB and half the cost.
     half = n // 2
@@ -402,23 +520,22 @@ def welch_spectrum(
     np.maximum(power_db, np.float32(POWER_FLOOR_DB), out=power_db)
     unit = "dBFS"
     if calibration_offset_db is not None:
-        power_db += np.float32(cal)
+        power_db += np.float32(calibration_offset_db)
         unit = "dBm"
-    f_step = rate / n
-    used = n + (n_frames - 1) * step
+    f_step = sample_rate_hz / n
     t0 = int(t_start_ns)
     return Spectrum(
-        f_start_hz=fc - (n // 2) * f_step,
+        f_start_hz=f_center_hz - (n // 2) * f_step,
         f_step_hz=f_step,
         power_db=power_db,
         power_unit=unit,
         rbw_hz=plan.enbw_bins * f_step,
         t_start_ns=t0,
-        t_end_ns=t0 + int(round(used * 1e9 / rate)),
+        t_end_ns=t0 + int(round(used_samples * 1e9 / sample_rate_hz)),
         station_id=station_id,
         receiver_id=receiver_id,
         n_averages=n_frames,
-        window=win,
+        window=window,
         overload=bool(overload),
     )
 
@@ -472,7 +589,7 @@ def psd_db_hz(spectrum: Spectrum) -> np.ndarray:
     array([-31.761, -31.761], dtype=float32)
     """
     if not spectrum.rbw_hz > 0:
-        raise ValueError(f"spectrum.rbw_hz must be positive; got {spectrum.rbw_hz}")
+        raise ParameterError(f"spectrum.rbw_hz must be positive; got {spectrum.rbw_hz}")
     return (spectrum.power_db - np.float32(10.0 * math.log10(spectrum.rbw_hz))).astype(np.float32)
 
 
@@ -490,7 +607,7 @@ def band_power_db(spectrum: Spectrum, f_low_hz: float, f_high_hz: float) -> floa
 
     Raises
     ------
-    ValueError
+    dsp.errors.ParameterError
         If the band is empty or contains no bin centre.
 
     Examples
@@ -502,11 +619,11 @@ def band_power_db(spectrum: Spectrum, f_low_hz: float, f_high_hz: float) -> floa
     lo = _check_finite(f_low_hz, "f_low_hz")
     hi = _check_finite(f_high_hz, "f_high_hz")
     if hi < lo:
-        raise ValueError(f"f_high_hz ({hi}) must be >= f_low_hz ({lo})")
+        raise ParameterError(f"f_high_hz ({hi}) must be >= f_low_hz ({lo})")
     f0, df = spectrum.f_start_hz, spectrum.f_step_hz
     i0 = max(0, math.ceil((lo - f0) / df - 1e-9))
     i1 = min(spectrum.n_bins - 1, math.floor((hi - f0) / df + 1e-9))
     if i1 < i0:
-        raise ValueError(f"no bin centre in [{lo}, {hi}] Hz")
+        raise ParameterError(f"no bin centre in [{lo}, {hi}] Hz")
     lin = np.power(10.0, spectrum.power_db[i0 : i1 + 1].astype(np.float64) / 10.0)
     return float(10.0 * np.log10(lin.sum() * spectrum.f_step_hz / spectrum.rbw_hz))

@@ -19,7 +19,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
-import scipy.signal
+
+from dsp.errors import ParameterError
 
 __all__ = ["WINDOW_NAMES", "window", "enbw_bins", "coherent_gain"]
 
@@ -38,12 +39,20 @@ WINDOW_NAMES: tuple[str, ...] = tuple(_SCIPY_NAMES)
 
 def _check_name(name: str) -> str:
     if not isinstance(name, str) or name.lower() not in _SCIPY_NAMES:
-        raise ValueError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {name!r}")
+        raise ParameterError(f"window must be one of {', '.join(WINDOW_NAMES)}; got {name!r}")
     return name.lower()
 
 
 @lru_cache(maxsize=64)
 def _window_cached(name: str, n: int) -> np.ndarray:
+    # Imported here: scipy.signal takes about a second to import, and most processes
+    # need one or two windows (the Hann window itself is a cosine, built by numpy).
+    if name == "hann" and n > 1:
+        w = 0.5 - 0.5 * np.cos(2.0 * np.pi * np.arange(n) / n)
+        w.setflags(write=False)
+        return w
+    import scipy.signal
+
     w = scipy.signal.get_window(_SCIPY_NAMES[name], n, fftbins=True).astype(np.float64)
     w.setflags(write=False)  # shared by every caller through the cache
     return w
@@ -68,7 +77,7 @@ def window(name: str, n: int) -> np.ndarray:
 
     Raises
     ------
-    ValueError
+    dsp.errors.ParameterError
         If ``name`` is unknown or ``n`` is not a positive integer.
 
     Examples
@@ -80,18 +89,18 @@ def window(name: str, n: int) -> np.ndarray:
     """
     key = _check_name(name)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer; got {n!r}")
+        raise ParameterError(f"n must be a positive integer; got {n!r}")
     return _window_cached(key, int(n))
 
 
 def _check_w(w: np.ndarray) -> np.ndarray:
     arr = np.asarray(w, dtype=np.float64)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"w must be a non-empty 1-D array; got shape {arr.shape}")
+        raise ParameterError(f"w must be a non-empty 1-D array; got shape {arr.shape}")
     if not np.all(np.isfinite(arr)):
-        raise ValueError("w must contain only finite values")
+        raise ParameterError("w must contain only finite values")
     if arr.sum() == 0.0:
-        raise ValueError("w must not sum to zero")
+        raise ParameterError("w must not sum to zero")
     return arr
 
 

@@ -30,12 +30,13 @@ of ``rtl_sdr`` and the format of dump1090's test files.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from dsp.errors import InputFormatError
-from firmware_bridge.recording import IQRecording
+from firmware_bridge.recording import IQRecording, IQStream
 from firmware_bridge.units import check_rf_centre_hz, check_sample_rate_hz
 
 __all__ = [
@@ -49,6 +50,9 @@ __all__ = [
     "overload_in_raw",
     "overload_fraction_in_raw",
     "read_raw_iq",
+    "open_raw_iq",
+    "decode_chunk",
+    "iter_components",
     "write_raw_iq",
 ]
 
@@ -321,3 +325,90 @@ def write_raw_iq(path: str | Path, samples: np.ndarray, fmt: str = "cu8") -> Non
         np.asarray(samples, dtype=np.complex64).tofile(path)
     else:
         raise InputFormatError(f"chỉ ghi cu8 hoặc cf32 / can only write cu8 or cf32, not {fmt}")
+
+
+def decode_chunk(components: np.ndarray, fmt: str, *, source: str = "") -> np.ndarray:
+    """One chunk of raw components -> what :class:`dsp.stream.SpectrumStream` takes.
+
+    ``cu8`` (and ``"raw"``: left as read) stays as it is; ``cs8`` becomes uint8 on
+    the same offset-binary grid (``x ^ 0x80``: -128..127 -> 0..255, a half-LSB DC
+    shift that the spectrum's DC removal takes out, and the rails stay the rails); the
+    others become complex64 with full
+    scale 1.0 (floats must be finite).
+
+    >>> decode_chunk(np.array([-128, 127], dtype=np.int8), "cs8")
+    array([  0, 255], dtype=uint8)
+    """
+    if fmt in ("cu8", "raw"):
+        return components
+    if fmt == "cs8":
+        return components.view(np.uint8) ^ np.uint8(0x80)
+    if fmt in ("cf32", "cf64") and not np.isfinite(components).all():
+        bad = int(np.flatnonzero(~np.isfinite(components))[0]) // 2
+        raise InputFormatError(
+            f"mẫu không hữu hạn (NaN/Inf) / a sample is not finite (NaN or Inf) near sample "
+            f"{bad} of this chunk", source=source or None)
+    return raw_to_complex64(components, fmt)
+
+
+def iter_components(
+    path: Path, dtype: np.dtype, *, offset_bytes: int, start: int, count: int,
+    chunk_samples: int, fmt: str, channels: int = 1, channel: int = 0,
+) -> Iterator[np.ndarray]:
+    """Read ``count`` complex samples from ``start`` in chunks, decoded (:func:`decode_chunk`).
+
+    ``offset_bytes`` is where sample 0 begins; ``channels`` interleaved channels of
+    which ``channel`` is kept.
+    """
+    sample_bytes = 2 * dtype.itemsize * channels
+    with open(path, "rb") as fh:
+        fh.seek(offset_bytes + start * sample_bytes)
+        left = count
+        while left > 0:
+            k = min(chunk_samples, left)
+            comps = np.fromfile(fh, dtype=dtype, count=2 * k * channels)
+            if comps.size < 2 * k * channels:
+                k = comps.size // (2 * channels)
+                comps = comps[: 2 * k * channels]
+                left = k  # the file is shorter than its header said: stop after this
+            if k == 0:
+                return
+            if channels > 1:
+                comps = np.ascontiguousarray(comps.reshape(k, channels, 2)[:, channel].ravel())
+            left -= k
+            yield decode_chunk(comps, fmt, source=str(path))
+
+
+def open_raw_iq(
+    path: str | Path,
+    *,
+    sample_rate_hz: float | None = None,
+    f_center_hz: float | None = None,
+    fmt: str | None = None,
+    t_start_ns: int | None = None,
+    max_samples: int | None = None,
+    receiver_id: str = "",
+) -> IQStream:
+    """Open a headerless IQ file for reading in chunks (:class:`IQStream`); loads nothing.
+
+    The same checks and metadata as :func:`read_raw_iq` (which reads the first
+    samples to make them); arguments as there.
+    """
+    path = Path(path)
+    head = read_raw_iq(path, sample_rate_hz=sample_rate_hz, f_center_hz=f_center_hz,
+                       fmt=fmt, t_start_ns=t_start_ns, max_samples=64, receiver_id=receiver_id)
+    name = canonical_format(fmt if fmt is not None else (format_from_path(path) or ""))
+    dtype = RAW_FORMATS[name]
+    n_samples = path.stat().st_size // (2 * dtype.itemsize)
+    if max_samples is not None:
+        n_samples = min(n_samples, int(max_samples))
+
+    def read_chunks(start: int, count: int, chunk_samples: int) -> Iterator[np.ndarray]:
+        return iter_components(path, dtype, offset_bytes=0, start=start, count=count,
+                               chunk_samples=chunk_samples, fmt=name)
+
+    return IQStream(
+        source=head.source, sample_rate_hz=head.sample_rate_hz, f_center_hz=head.f_center_hz,
+        t_start_ns=head.t_start_ns, n_samples=n_samples, read_chunks=read_chunks,
+        receiver_id=head.receiver_id, gain_db=head.gain_db, overload=False,
+    )

@@ -24,11 +24,11 @@ from pathlib import Path
 
 from dsp.errors import InputFormatError
 from firmware_bridge.rawiq import EXTENSION_FORMATS, RAW_FORMATS, canonical_format, read_raw_iq
-from firmware_bridge.recording import IQRecording, SurveyRecording
+from firmware_bridge.recording import IQRecording, IQStream, SurveyRecording
 from firmware_bridge.sigmf_io import read_sigmf
 from firmware_bridge.survey_csv import read_survey_csv
 
-__all__ = ["load_recording", "recording_kind"]
+__all__ = ["load_recording", "open_recording", "recording_kind"]
 
 _SIGMF_SUFFIXES = (".sigmf-meta", ".sigmf-data", ".sigmf", ".sigmf.gz", ".sigmf.xz", ".sigmf.zip")
 
@@ -109,4 +109,45 @@ def load_recording(
             )
         return rec
     return read_raw_iq(path, sample_rate_hz=rate_hz, f_center_hz=f_center_hz, fmt=kind,
+                       max_samples=max_samples)
+
+
+def open_recording(
+    path: str | Path,
+    *,
+    rate_hz: float | None = None,
+    f_center_hz: float | None = None,
+    fmt: str | None = None,
+    tz: tzinfo = UTC,
+    max_samples: int | None = None,
+) -> IQStream | IQRecording | SurveyRecording:
+    """Like :func:`load_recording`, but IQ files come back as an :class:`IQStream`.
+
+    Nothing of an IQ file's samples is loaded: ``stream.chunks()`` reads them piece
+    by piece. Survey CSVs (small) and ``.sigmf`` archives are loaded as by
+    :func:`load_recording`. Arguments and errors as there.
+    """
+    from firmware_bridge.rawiq import open_raw_iq
+    from firmware_bridge.sigmf_io import open_sigmf
+
+    path = Path(path)
+    kind = recording_kind(path, fmt)
+    if kind != "sigmf" and not path.is_file():
+        raise InputFormatError("không có tệp / no such file", source=str(path))
+    if kind == "csv":
+        return read_survey_csv(path, tz=tz)
+    if kind == "sigmf":
+        stream = open_sigmf(path, f_center_hz=f_center_hz, max_samples=max_samples)
+        if stream is None:  # an archive
+            return load_recording(path, rate_hz=rate_hz, f_center_hz=f_center_hz, fmt=fmt,
+                                  tz=tz, max_samples=max_samples)
+        if rate_hz is not None and abs(rate_hz - stream.sample_rate_hz) > (
+                1e-6 * stream.sample_rate_hz):
+            raise InputFormatError(
+                f"--rate {rate_hz:g} khác core:sample_rate {stream.sample_rate_hz:g} / disagrees "
+                "with the file's core:sample_rate (leave --rate out for SigMF)",
+                source=str(path), field="rate",
+            )
+        return stream
+    return open_raw_iq(path, sample_rate_hz=rate_hz, f_center_hz=f_center_hz, fmt=kind,
                        max_samples=max_samples)

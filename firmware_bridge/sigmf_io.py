@@ -29,7 +29,7 @@ from __future__ import annotations
 import json
 import re
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
@@ -39,8 +39,8 @@ import numpy as np
 
 from dsp.errors import InputFormatError
 from dsp.types import Emission, GeoPosition
-from firmware_bridge.rawiq import complex64_to_cu8, cu8_to_complex64
-from firmware_bridge.recording import IQRecording
+from firmware_bridge.rawiq import complex64_to_cu8, cu8_to_complex64, iter_components
+from firmware_bridge.recording import IQRecording, IQStream
 from firmware_bridge.units import check_rf_centre_hz, check_sample_rate_hz
 
 __all__ = [
@@ -48,6 +48,7 @@ __all__ = [
     "RFWATCH_EXTENSION_VERSION",
     "EMISSION_KEYS",
     "read_sigmf",
+    "open_sigmf",
     "write_sigmf",
     "SigMFWriter",
     "sigmf_paths",
@@ -739,3 +740,99 @@ def emission_from_annotation(annotation: dict) -> dict:
     """The ``rfwatch:`` measured values of an annotation, keyed by Emission attribute."""
     inverse = {v: k for k, v in EMISSION_KEYS.items()}
     return {inverse[k]: v for k, v in annotation.items() if k in inverse}
+
+
+def _declares_sha512(path: Path) -> bool:
+    """Whether the recording's metadata carries ``core:sha512`` (True when unsure)."""
+    if ".sigmf" in path.suffixes and not path.name.endswith((".sigmf-meta", ".sigmf-data")):
+        return True  # an archive: let sigmf-python decide
+    try:
+        doc = json.loads(sigmf_paths(path)[0].read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError):
+        return True  # read_sigmf reports what is wrong
+    glob = doc.get("global") if isinstance(doc, dict) else None
+    return not isinstance(glob, dict) or "core:sha512" in glob
+
+
+def open_sigmf(
+    path: str | Path,
+    *,
+    f_center_hz: float | None = None,
+    channel: int = 0,
+    max_samples: int | None = None,
+    skip_checksum: bool = False,
+) -> IQStream | None:
+    """Open a SigMF recording for reading in chunks (:class:`IQStream`); loads nothing.
+
+    The metadata are read and checked as by :func:`read_sigmf` (which also verifies
+    ``core:sha512`` when the metadata give one, reading the dataset through a hash
+    in bounded memory), then the
+    dataset is read piece by piece from the first capture's first sample (only the
+    first capture when captures are at different frequencies, as :func:`read_sigmf`).
+    Returns ``None`` for a ``.sigmf`` archive, which is read whole by
+    :func:`read_sigmf` instead.
+    """
+    p = Path(path)
+    if not skip_checksum and not _declares_sha512(p):
+        skip_checksum = True  # sigmf-python would hash the whole dataset for nothing
+    head = read_sigmf(path, f_center_hz=f_center_hz, channel=channel, max_samples=64,
+                      skip_checksum=skip_checksum)
+    if ".sigmf" in p.suffixes and not p.name.endswith((".sigmf-meta", ".sigmf-data")):
+        return None
+    import sigmf
+    from sigmf.sigmffile import dtype_info
+
+    try:
+        handle = sigmf.fromfile(str(path), skip_checksum=True, autoscale=False)
+        glob = handle.get_global_info()
+        info = dtype_info(glob["core:datatype"])
+        channels = int(glob.get("core:num_channels", 1))
+        captures = handle.get_captures()
+        index = 0 if len({c.get("core:frequency") for c in captures}) > 1 else len(captures) - 1
+        first_byte = handle.get_capture_byte_boundaries(0)[0] if captures else 0
+        end_byte = handle.get_capture_byte_boundaries(index)[1] if captures else (
+            handle.data_file.stat().st_size)
+        offset = int(getattr(handle, "data_offset", 0) or 0)
+        data_file = Path(handle.data_file)
+    except _METADATA_ERRORS as err:
+        raise InputFormatError(
+            f"siêu dữ liệu SigMF không dùng được / unusable SigMF metadata: "
+            f"{type(err).__name__}: {err}", source=str(path)) from err
+    del handle  # its memory map of the dataset goes with it
+    sample_bytes = info["sample_size"] * channels
+    n_samples = max(0, (end_byte - first_byte) // sample_bytes)
+    if max_samples is not None:
+        n_samples = min(n_samples, int(max_samples))
+    if n_samples <= 0:
+        raise InputFormatError("không có mẫu nào / the dataset holds no samples", source=str(path))
+    comp = np.dtype(info["component_dtype"])
+    kind = {"u1": "cu8", "i1": "cs8"}.get(comp.str[1:], "")
+    if not kind:
+        offset_v, scale_v = _fixed_point_scale(info) if info["is_fixedpoint"] else (0.0, 1.0)
+    source = str(path)
+
+    def read_chunks(start: int, count: int, chunk_samples: int) -> Iterator[np.ndarray]:
+        if kind:
+            yield from iter_components(data_file, comp, offset_bytes=offset + first_byte,
+                                       start=start, count=count, chunk_samples=chunk_samples,
+                                       fmt=kind, channels=channels, channel=channel)
+            return
+        for comps in iter_components(data_file, comp, offset_bytes=offset + first_byte,
+                                     start=start, count=count, chunk_samples=chunk_samples,
+                                     fmt="raw", channels=channels, channel=channel):
+            x = comps.astype(np.float32)
+            if not info["is_fixedpoint"] and not np.isfinite(x).all():
+                raise InputFormatError("mẫu không hữu hạn (NaN/Inf) / a sample is not finite "
+                                       "(NaN or Inf)", source=source)
+            if offset_v:
+                x -= np.float32(offset_v)
+            if scale_v != 1.0:
+                x *= np.float32(1.0 / scale_v)
+            yield x.view(np.complex64)
+
+    return IQStream(
+        source=head.source, sample_rate_hz=head.sample_rate_hz, f_center_hz=head.f_center_hz,
+        t_start_ns=head.t_start_ns, n_samples=n_samples, read_chunks=read_chunks,
+        receiver_id=head.receiver_id, gain_db=head.gain_db,
+        overload=bool(glob.get(_KEY_OVERLOAD, False)), annotations=head.annotations,
+    )

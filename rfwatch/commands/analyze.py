@@ -34,14 +34,18 @@ import json
 import math
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from dsp.pipeline import AnalysisResult, analyze_iq, analyze_survey
 from firmware_bridge.units import parse_hz
+
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from dsp.pipeline import AnalysisResult
+    from firmware_bridge.recording import IQRecording, IQStream
 
 __all__ = ["run_analysis", "analysis_json", "register"]
 
@@ -59,7 +63,9 @@ def run_analysis(
     threshold_db: float | None = None,
     tz: tzinfo = UTC,
 ) -> AnalysisResult:
-    """Load a recording or survey file and analyse it.
+    """Analyse a recording or survey file; IQ files are streamed, not loaded.
+
+    FFTW's wisdom is kept between runs (:func:`fftw_wisdom_path`).
 
     Parameters
     ----------
@@ -80,32 +86,107 @@ def run_analysis(
         The file cannot be read (the message names the file and what is wrong).
     """
     from dsp.errors import InputFormatError, ParameterError
-    from firmware_bridge.recordings import load_recording
+    from dsp.pipeline import analyze_survey
+    from firmware_bridge.recordings import open_recording
 
-    rec = load_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz, tz=tz)
+    rec = open_recording(Path(path), rate_hz=rate_hz, f_center_hz=f_center_hz, tz=tz)
     try:
         if hasattr(rec, "spectra"):
             return analyze_survey(rec.spectra, threshold_db=threshold_db, x_db=_X_DB)
-        if rec.samples.size < MIN_SAMPLES:
+        n = rec.n_samples if hasattr(rec, "chunks") else rec.samples.size
+        if n < MIN_SAMPLES:
             raise InputFormatError(
-                f"chỉ có {rec.samples.size} mẫu, cần ít nhất {MIN_SAMPLES} / only "
-                f"{rec.samples.size} samples, at least {MIN_SAMPLES} are needed",
+                f"chỉ có {n} mẫu, cần ít nhất {MIN_SAMPLES} / only "
+                f"{n} samples, at least {MIN_SAMPLES} are needed",
                 source=str(path), field="samples",
             )
-        return analyze_iq(
-            rec.samples,
-            sample_rate_hz=rec.sample_rate_hz,
-            f_center_hz=rec.f_center_hz,
-            t_start_ns=rec.t_start_ns,
-            threshold_db=threshold_db,
-            x_db=_X_DB,
-            overload=rec.overload,
-            overload_fraction=getattr(rec, "overload_fraction", None),
-            receiver_id=rec.receiver_id,
-        )
+        wisdom = load_fftw_wisdom()
+        try:
+            return _analyze_iq_file(rec, threshold_db)
+        finally:
+            save_fftw_wisdom(wisdom)
     except ParameterError as err:
         # a value from the file that dsp cannot use: name the file
         raise InputFormatError(str(err), source=str(path)) from err
+
+
+def _analyze_iq_file(rec: IQStream | IQRecording, threshold_db: float | None) -> AnalysisResult:
+    """One pass over an IQ file, then the FM carriers (see :func:`run_analysis`)."""
+    from dsp.fm_carrier import MEASURE_S, needs_fm
+    from dsp.iq_analysis import analyze_stream, with_fm_carriers
+    from dsp.pipeline import analyze_iq
+    from firmware_bridge.recording import IQStream  # noqa: F811 - at run time too
+
+    if not isinstance(rec, IQStream):  # a .sigmf archive, read whole
+        return analyze_iq(
+            rec.samples, sample_rate_hz=rec.sample_rate_hz, f_center_hz=rec.f_center_hz,
+            t_start_ns=rec.t_start_ns, threshold_db=threshold_db, x_db=_X_DB,
+            overload=rec.overload, receiver_id=rec.receiver_id,
+            overload_fraction=getattr(rec, "overload_fraction", None),
+        )
+    # One pass over the file in chunks (memory bounded whatever its length) ...
+    result = analyze_stream(
+        rec.chunks(), sample_rate_hz=rec.sample_rate_hz, f_center_hz=rec.f_center_hz,
+        t_start_ns=rec.t_start_ns, n_samples=rec.n_samples, threshold_db=threshold_db,
+        x_db=_X_DB, overload=rec.overload, receiver_id=rec.receiver_id,
+    )
+    # ... and, when FM broadcasts were found, a bounded second read of the first
+    # seconds to demodulate their carriers.
+    if needs_fm(result.emissions, sample_rate_hz=rec.sample_rate_hz,
+                f_center_hz=rec.f_center_hz):
+        import numpy as np
+
+        count = int(MEASURE_S * rec.sample_rate_hz) + 1
+        head = np.concatenate(list(rec.chunks(count=count)))
+        result = with_fm_carriers(result, head, sample_rate_hz=rec.sample_rate_hz,
+                                  f_center_hz=rec.f_center_hz)
+    return result
+
+
+def fftw_wisdom_path() -> Path | None:
+    """Where FFTW wisdom is kept between runs (``None``: not kept).
+
+    ``$RFWATCH_FFTW_WISDOM`` if set (empty: keep none), else
+    ``$XDG_CACHE_HOME/rfwatch/fftw_wisdom`` (``~/.cache/rfwatch/fftw_wisdom``).
+    """
+    import os
+
+    env = os.environ.get("RFWATCH_FFTW_WISDOM")
+    if env is not None:
+        return Path(env) if env else None
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "rfwatch" / "fftw_wisdom"
+
+
+def load_fftw_wisdom() -> bytes | None:
+    """Give FFTW the wisdom of earlier runs; returns what was read (None if nothing)."""
+    from dsp.spectrum import import_fftw_wisdom
+
+    path = fftw_wisdom_path()
+    try:
+        data = path.read_bytes() if path is not None else None
+    except OSError:
+        return None  # none yet: plans are measured, then kept
+    return data if data is not None and import_fftw_wisdom(data) else None
+
+
+def save_fftw_wisdom(before: bytes | None) -> None:
+    """Keep FFTW's wisdom for the next run when it learnt something new."""
+    import os
+
+    from dsp.spectrum import export_fftw_wisdom
+
+    path = fftw_wisdom_path()
+    data = export_fftw_wisdom()
+    if path is None or data is None or data == before:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)  # atomic: another run reads the old or the new file
+    except OSError:
+        pass  # a read-only home: the plans are measured again next time
 
 
 def _iso_utc(t_ns: int) -> str:
@@ -167,6 +248,8 @@ def analysis_json(result: AnalysisResult, *, source: str) -> dict:
 
 
 def _table(result: AnalysisResult, source: str) -> Table:
+    from rich.table import Table
+
     unit = result.spectrum.power_unit
     table = Table(title=f"Phát xạ / Emissions — {source}")
     for header in (
@@ -209,6 +292,8 @@ def analyze(
     ),
 ) -> None:
     """Phân tích tệp ghi / find and measure the emissions in a recording or survey file."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     rate_hz = parse_hz(rate, field="rate") if rate is not None else None
     f_center_hz = parse_hz(freq, field="freq") if freq is not None else None
     if threshold_db is not None and not (math.isfinite(threshold_db) and threshold_db > 0):

@@ -49,23 +49,22 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from dsp.errors import ConfigError, ParameterError
-from dsp.types import Emission, GeoPosition
 from rfwatch import state
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from datetime import tzinfo
 
+    from rich.table import Table
     from sqlalchemy.orm import Session, sessionmaker
 
     from compliance.cases import CaseService
     from compliance.reference import ReferenceData
     from compliance.registry import Registry
     from compliance.rules import Finding
+    from dsp.types import Emission, GeoPosition
 
 console = Console()
 
@@ -205,6 +204,8 @@ def _site(lat: float | None, lon: float | None) -> GeoPosition | None:
     if not -180.0 <= lon <= 180.0:
         raise ParameterError(f"--site-lon: kinh độ ngoài [-180, 180] / longitude {lon} is "
                              "outside [-180, 180] degrees")
+    from dsp.types import GeoPosition
+
     return GeoPosition(lat, lon)
 
 
@@ -248,6 +249,8 @@ def check(
         "distance to the emitter at a frequency, e.g. 433.92M=10 (metres; repeatable)"),
 ) -> None:
     """Phân tích và kiểm tra tuân thủ / analyse a recording and apply the compliance rules."""
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
     from compliance.rules import evaluate
     from firmware_bridge.units import parse_hz
     from rfwatch.commands.analyze import analysis_json, run_analysis
@@ -366,6 +369,8 @@ def _findings_table(findings: list[Finding]) -> Table:
 
 
 def _records_table(title: str, records: list, columns: tuple[str, ...]) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for col in columns:
         table.add_column(col)
@@ -476,6 +481,7 @@ def cases_list(
     as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
 ) -> None:
     """Liệt kê vụ việc / list cases."""
+
     from compliance.cases import case_summary
 
     service = _service(read_only=True)
@@ -550,6 +556,7 @@ def cases_show(
     as_json: bool = typer.Option(False, "--json", help="In JSON / print JSON"),
 ) -> None:
     """Chi tiết vụ việc / show one case with findings, evidence and history."""
+
     from compliance.cases import case_summary, ns_to_iso
 
     service = _service(read_only=True)

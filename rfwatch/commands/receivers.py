@@ -7,8 +7,6 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
 
 console = Console()
 
@@ -26,6 +24,8 @@ _RECEIVER_HELP = (
 
 def devices() -> None:
     """Liệt kê RTL-SDR đang cắm / list attached RTL-SDR dongles with their serials."""
+    from rich.table import Table
+
     from firmware_bridge.rtlsdr import list_devices
 
     found = list_devices()
@@ -65,6 +65,8 @@ def record(
     overwrite: bool = typer.Option(False, "--overwrite", help="Ghi đè / replace existing files."),
 ) -> None:
     """Ghi IQ thành SigMF / record IQ from a receiver into a SigMF recording."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     from dsp.errors import InputFormatError, ReceiverError
     from firmware_bridge.factory import open_receiver, parse_spec
     from firmware_bridge.rawiq import rates_from_filename

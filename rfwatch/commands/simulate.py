@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
 from dsp.errors import InputFormatError
 
@@ -72,6 +71,8 @@ def simulate(
     overwrite: bool = typer.Option(False, "--overwrite", help="Ghi đè / replace existing files"),
 ) -> None:
     """Mô phỏng cảnh RF và ghi SigMF / simulate an RF scene and record it to SigMF."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
     from firmware_bridge.sigmf_io import SigMFWriter
     from firmware_bridge.simulator import SimulatorReceiver
 

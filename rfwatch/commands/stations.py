@@ -10,10 +10,8 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn
 
 from dsp.errors import ConfigError
-from dsp.types import GeoPosition
 from rfwatch.state import get_settings
 
 console = Console()
@@ -154,6 +152,8 @@ def central_token(
     engine = make_engine(settings.database_url)
     try:
         with make_session_factory(engine).begin() as session:
+            from dsp.types import GeoPosition
+
             pos = GeoPosition(lat, lon) if lat is not None and lon is not None else None
             register_station(session, station_id, name=name, kind=kind, position=pos)
             token = issue_token(session, station_id)
@@ -169,6 +169,8 @@ def field_sync(
     timeout_s: float = typer.Option(600.0, help="Thời gian tối đa / give up after (s)"),
 ) -> None:
     """Đồng bộ bộ đo di động / upload a field kit's measurements (idempotent)."""
+    from rich.progress import BarColumn, Progress, TextColumn
+
     from stations.config import load_site_config
     from stations.uplink import Uplink
 
