@@ -34,7 +34,7 @@ from dsp.artefacts import REASON_DC, REASON_OVERLOAD, reject_artefacts
 from dsp.bursts import Activity, band_activity, detect_burst_runs, on_mean_db
 from dsp.detect import default_threshold_db, detect_emissions
 from dsp.errors import ParameterError
-from dsp.keyed import keyed_groups
+from dsp.keyed import REASON_KEYING_TRANSIENT, keyed_groups, keying_transients
 from dsp.measure import AntennaFactor, emission_extent, enbw_bins, measure_emission
 from dsp.neighbours import split_neighbour
 from dsp.noise import estimate_noise_floor
@@ -429,6 +429,11 @@ def analyze_spectrum(
         live = [it for it in live if it.reason is None]
 
     if use_slices:
+        # key clicks: a weak burst only at a stronger component's switching edges
+        for i, _parent in keying_transients([it.e.f_hz for it in live],
+                                            [it.act for it in live]):
+            live[i].reason = REASON_KEYING_TRANSIENT
+        live = [it for it in live if it.reason is None]
         plain = [it for it in live if "overload_suspect" not in it.flags]
         others = [it for it in live if "overload_suspect" in it.flags]
         groups = keyed_groups([it.e.f_low_hz for it in plain], [it.e.f_high_hz for it in plain],

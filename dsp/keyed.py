@@ -19,7 +19,13 @@ import numpy as np
 
 from dsp.bursts import Activity
 
-__all__ = ["MAX_CHANNEL_HZ", "MIN_JACCARD", "jaccard", "keyed_groups"]
+__all__ = ["MAX_CHANNEL_HZ", "MIN_JACCARD", "REASON_KEYING_TRANSIENT", "jaccard",
+           "keyed_groups", "keying_transients"]
+
+#: Reason given for a weak component on only at a stronger one's switching edges.
+REASON_KEYING_TRANSIENT = "keying_transient"
+#: How much weaker (dB, while on) such a component is than the transmitter it belongs to.
+TRANSIENT_BELOW_DB = 20.0
 
 #: The widest channel one keyed transmitter is merged over, Hz (a wide FSK or FM
 #: channel).
@@ -76,3 +82,43 @@ def keyed_groups(
                 continue
         groups.append([i])
     return groups
+
+
+def _edges(on: np.ndarray) -> np.ndarray:
+    """Slices next to a switch on or off (the slice before and the slice after it)."""
+    change = np.flatnonzero(on[1:] != on[:-1])
+    near = np.zeros(on.size, dtype=bool)
+    for k in change:
+        near[max(0, k - 1):k + 3] = True  # the two slices either side of the edge
+    return near
+
+
+def keying_transients(
+    f_hz: Sequence[float],
+    activities: Sequence[Activity | None],
+    *,
+    max_channel_hz: float = MAX_CHANNEL_HZ,
+    below_db: float = TRANSIENT_BELOW_DB,
+) -> list[tuple[int, int]]:
+    """(component, parent) pairs where a component is its parent's switching splatter.
+
+    A transmitter keyed hard on and off spreads a short burst of energy around its
+    frequency at each edge (key clicks). Seen in the slices, that is a weak "burst"
+    beside the carrier, on only in the slices at the carrier's edges. Such a component
+    is one transmitter's doing, not another emission: it is on only next to a
+    stronger component's switching edges, within half a channel of it, and at least
+    ``below_db`` weaker while on.
+    """
+    out = []
+    for i, a in enumerate(activities):
+        if a is None or not a.on.any() or a.burst_power_db is None:
+            continue
+        for j, p in enumerate(activities):
+            if (j == i or p is None or not p.varies or p.burst_power_db is None
+                    or abs(f_hz[j] - f_hz[i]) > max_channel_hz / 2
+                    or p.burst_power_db - a.burst_power_db < below_db):
+                continue
+            if np.all(_edges(p.on)[a.on]):
+                out.append((i, j))
+                break
+    return out

@@ -209,7 +209,8 @@ def _snr(value: float) -> float | None:
 
 #: ``rejected`` reasons of :class:`dsp.pipeline.AnalysisResult` that are receiver
 #: artefacts (the others, e.g. ``low_snr``, are candidates too weak to report).
-ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product", "hop_alias")
+ARTEFACT_REASONS = ("dc_spike", "iq_image", "overload_product", "hop_alias",
+                    "keying_transient")
 
 
 def analysis_json(result: AnalysisResult, *, source: str) -> dict:
