@@ -1,10 +1,12 @@
 """Push the dashboards to a running Grafana through its HTTP API (grafana-client).
 
-What it does, in Grafana HTTP API terms: ``GET /api/frontend/settings`` (the build
-info: is this a Grafana, which version), ``GET /api/folders`` and, when the
+What it does, in Grafana HTTP API terms: ``GET /api/health`` (is this a Grafana,
+which version), ``GET /api/folders`` and, when the
 ``rfwatch`` folder is missing, ``POST /api/folders``; then ``POST /api/dashboards/db``
 per dashboard with ``overwrite: true`` into that folder, so pushing again updates
 them in place (same uids). Authentication: a service-account token (Bearer).
+grafana-client is held below 4.0: from 4.0 it uses niquests, whose urllib3-future
+replaces the urllib3 package that requests-based tools installed beside it need.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def push_dashboards(
         When Grafana cannot be reached, refuses the token, or refuses a dashboard
         (one line naming the cause).
     """
-    import niquests
+    import requests
     from grafana_client.client import GrafanaException, GrafanaUnauthorizedError
 
     api = _grafana(url, token, timeout_s)
@@ -75,7 +77,7 @@ def push_dashboards(
     except GrafanaException as err:
         raise ConfigError(f"Grafana báo lỗi / Grafana answered an error at {url}: {err}"
                           ) from err
-    except (niquests.exceptions.RequestException, OSError) as err:
+    except (requests.exceptions.RequestException, OSError) as err:
         raise ConfigError(f"không kết nối được Grafana / cannot reach Grafana at {url}: "
                           f"{type(err).__name__}") from err
     return PushResult(str(info.get("version", "")), created, tuple(pushed))

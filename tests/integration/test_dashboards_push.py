@@ -74,6 +74,9 @@ class FakeGrafana:
                     return
                 if self.path == "/api/frontend/settings":
                     self._reply(200, {"buildInfo": {"version": "11.3.0", "edition": "OSS"}})
+                elif self.path == "/api/health":  # Grafana's health API (docs: "Health API")
+                    self._reply(200, {"commit": "abc1234", "database": "ok",
+                                      "version": "11.3.0"})
                 elif self.path.split("?")[0] == "/api/folders":
                     self._reply(200, [{"id": f["id"], "uid": u, "title": f["title"]}
                                       for u, f in outer.folders.items()])
