@@ -23,7 +23,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from dsp.errors import RfwatchError
+from dsp.errors import InputFormatError, RfwatchError
 from dsp.geo import bearing_deg, destination, distance_m
 from dsp.types import GeoPosition
 from rfwatch.settings import Settings
@@ -193,6 +193,9 @@ def run_demo(
     port: int = 0,
     serve: Callable[[str, object], None] | None = None,
     start_ns: int | None = None,
+    scene_file: Path | None = None,
+    licences_file: Path | None = None,
+    foreign_file: Path | None = None,
 ) -> DemoResult:
     """Run the demo (see the module docstring) and return what it found.
 
@@ -201,6 +204,9 @@ def run_demo(
     ``start_ns``: the UTC time (ns) the scene starts at, so its data is stamped there
     (``rfwatch demo`` passes the real clock minus ``seconds``, so the data ends now and
     a Grafana on "last hour" shows it); None keeps the scene's own ``start_time``.
+    ``scene_file``: another scene of the simulator's format, with receivers of the demo's
+    station ids (``huu-nghi``, ``tan-thanh``, ``chi-ma``, ``field-kit``);
+    ``licences_file``/``foreign_file``: CSVs replacing the demo's registry.
     """
     import httpx
 
@@ -224,11 +230,20 @@ def run_demo(
     # The demo's own outboxes and evidence start afresh; the DB and time series are kept
     # (a second run folds into the same cases: nothing is counted twice).
     shutil.rmtree(demo_dir / "stations", ignore_errors=True)
-    services = open_central(central_config(settings))
     configs = [load_site_config(site_path(name)) for name in SITE_FILES]
+    scene = Scene.from_file(scene_file if scene_file is not None else scene_path(SCENE))
+    missing = sorted({c.station.id for c in configs} - {r.id for r in scene.receivers})
+    if missing:
+        raise InputFormatError(
+            f"cảnh thiếu máy thu / the scene has no receiver {', '.join(missing)} (the demo's "
+            "stations: huu-nghi, tan-thanh, chi-ma, field-kit)",
+            source=str(scene_file), field="receivers")
+    licences = read_licences(licences_file or site_path("demo_licences.csv"))
+    foreign = read_foreign_stations(foreign_file or site_path("demo_foreign.csv"))
+    services = open_central(central_config(settings))
     with services.sessions.begin() as session:
-        save_licences(session, read_licences(site_path("demo_licences.csv")))
-        save_foreign_stations(session, read_foreign_stations(site_path("demo_foreign.csv")))
+        save_licences(session, licences)
+        save_foreign_stations(session, foreign)
         tokens = {}
         for cfg in configs:
             p = cfg.station.position
@@ -241,7 +256,6 @@ def run_demo(
             )
             tokens[cfg.station.id] = issue_token(session, cfg.station.id, label="demo")
     server = BackgroundServer(create_app(services=services), port=port).start()
-    scene = Scene.from_file(scene_path(SCENE))
     if start_ns is not None:  # the same scene, re-dated (emitters are timed from its start)
         scene = Scene(scene.config.model_copy(update={"start_time": datetime.fromtimestamp(
             start_ns // NS, tz=UTC).replace(microsecond=(start_ns % NS) // 1000)}), scene.source)
@@ -393,10 +407,13 @@ def _collect(services, configs, outboxes, uplinks) -> DemoResult:  # noqa: ANN00
             {"station": station, "class": cls, "f_hz": f_hz, "bw_99_hz": bw_hz,
              "count": len(seen), "licence_id": matcher(station, f_hz, bw_hz, seen[-1][2])}
         )
-    for case in CaseService(services.sessions).list_cases():
+    service = CaseService(services.sessions)
+    service.refresh_locations()  # every station's level and the field kit's fit together
+    for case in service.list_cases():
         summary = case_summary(case)
         summary["evidence"] = [e.kind for e in case.evidence]
-        summary["location"] = _location_note(case)
+        summary["location_note"] = case.location_note
+        summary["drive_fit"] = _location_note(case)
         result.cases.append(summary)
     return result
 
@@ -469,8 +486,12 @@ def _print(console: Console, r: DemoResult) -> None:
                   ", ".join(c["stations"]), _count_kinds(c["evidence"]))
     console.print(t)
     for c in r.cases:
-        if c["location"]:
-            console.print(f"[bold]{c['id']}[/]: {c['location']}")
+        if c.get("location") or c.get("drive_fit"):
+            from rfwatch.commands.compliance import _location_text
+
+            console.print(f"[bold]{c['id']}[/]: "
+                          f"{_location_text(c.get('location'), c.get('location_note'))}",
+                          highlight=False)
     console.print(
         f"Xong / done: {r.scene_s:.0f} s thời gian cảnh / of scene time in {r.wall_s:.1f} s; "
         f"{r.batches_sent} lô / batches delivered once each ({r.duplicates} trùng / duplicates "

@@ -227,6 +227,16 @@ def demo(
         False, "--scene-time", help="Đóng dấu thời gian theo ngày của cảnh / stamp the data "
         "at the scene's own date instead of the real clock (default: the run ends now)"
     ),
+    scene: Path | None = typer.Option(
+        None, "--scene", help="Tệp cảnh / another scene file of the simulator's format, with "
+        "receivers huu-nghi, tan-thanh, chi-ma and field-kit"
+    ),
+    licences: Path | None = typer.Option(
+        None, "--licences", help="Giấy phép / licence CSV replacing the demo's registry"
+    ),
+    foreign: Path | None = typer.Option(
+        None, "--foreign", help="Đài nước ngoài / foreign-station CSV replacing the demo's"
+    ),
 ) -> None:
     """Chạy thử toàn hệ thống / the whole system on a simulated scene (Lạng Sơn)."""
     import dataclasses
@@ -237,7 +247,8 @@ def demo(
     start_ns = None if scene_time else (time.time_ns() // 1_000_000_000 - int(seconds)) * 10**9
     result = run_demo(get_settings(), seconds=seconds, seed=seed, console=console, port=port,
                       serve=(lambda url, services: serve_until_interrupted(url, services, console))
-                      if serve else None, start_ns=start_ns)
+                      if serve else None, start_ns=start_ns, scene_file=scene,
+                      licences_file=licences, foreign_file=foreign)
     if json_out is not None:
         json_out.write_text(
             json.dumps(dataclasses.asdict(result), ensure_ascii=False, indent=2), encoding="utf-8"

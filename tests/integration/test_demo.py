@@ -80,12 +80,20 @@ def test_demo_finds_the_unlicensed_transmitter(demo: dict) -> None:
     from dsp.geo import distance_m
     from dsp.types import GeoPosition
 
-    note = full["location"]
+    note = full["drive_fit"]
     lat, lon_rest = note.split(":", 2)[-1].split(",", 1)
     lon, radius = lon_rest.split("±")
     est = GeoPosition(float(lat), float(lon))
     radius_m = float(radius.split("m")[0])
     assert distance_m(est, GeoPosition(21.930, 106.640)) <= radius_m <= 3000
+    # The case's location: the field kit's fit with every station's level, its 95 %
+    # ellipse holding the truth, and on our side of the border.
+    loc = full["location"]
+    assert loc is not None and loc["verdict"] == "vietnam" and loc["p_vietnam"] >= 0.975
+    where = GeoPosition(loc["lat_deg"], loc["lon_deg"])
+    assert distance_m(where, GeoPosition(21.930, 106.640)) <= loc["semi_major_m"] <= 3000
+    listed = next(c for c in demo["cases"] if c["id"] == case["id"])
+    assert listed["location"] == loc  # `cases list --json` carries the same object
 
 
 @pytest.mark.slow
