@@ -347,7 +347,7 @@ def decode_chunk(components: np.ndarray, fmt: str, *, source: str = "") -> np.nd
         bad = int(np.flatnonzero(~np.isfinite(components))[0]) // 2
         raise InputFormatError(
             f"mẫu không hữu hạn (NaN/Inf) / a sample is not finite (NaN or Inf) near sample "
-            f"{bad} of this chunk", source=source or None)
+            f"{bad} of this chunk", source=source or None, field="samples")
     return raw_to_complex64(components, fmt)
 
 

@@ -823,7 +823,7 @@ def open_sigmf(
             x = comps.astype(np.float32)
             if not info["is_fixedpoint"] and not np.isfinite(x).all():
                 raise InputFormatError("mẫu không hữu hạn (NaN/Inf) / a sample is not finite "
-                                       "(NaN or Inf)", source=source)
+                                       "(NaN or Inf)", source=source, field="samples")
             if offset_v:
                 x -= np.float32(offset_v)
             if scale_v != 1.0:

@@ -323,6 +323,8 @@ def _finding_json(f: Finding) -> dict[str, object]:
 
 
 def _emissions_table(name: str, emissions: list, classifications: list) -> Table:
+    from rich.table import Table
+
     from compliance.vocabulary import CLASS_VI, vi
 
     table = Table(title=f"Phát xạ / emissions — {name}")
@@ -349,6 +351,8 @@ def _citation_cell(f: Finding) -> str:
 
 
 def _findings_table(findings: list[Finding]) -> Table:
+    from rich.table import Table
+
     from compliance.vocabulary import FINDING_KIND_VI, vi
 
     table = Table(title="Phát hiện / findings")
@@ -533,6 +537,8 @@ def _status_vi(status: str, dismiss_reason: str | None) -> str:
 
 
 def _cases_table(cases: list) -> Table:
+    from rich.table import Table
+
     from compliance.cases import case_summary
     from compliance.vocabulary import CASE_KIND_VI, CLASS_VI, FINDING_KIND_VI, vi
 
@@ -589,6 +595,8 @@ def cases_show(
 
 
 def _print_case(doc: dict) -> None:
+    from rich.table import Table
+
     from compliance.vocabulary import (
         CASE_KIND_VI,
         CLASS_VI,
