@@ -58,6 +58,8 @@ EFFECTIVE_FRACTION = 0.6
 #: Widths (bins) burst detection smooths over: a tone's Hann main lobe, and a
 #: narrowband channel.
 SMOOTH_WIDTHS = (3, 9)
+#: Slice x bin cells burst detection works on at a time (1 MiB of float32).
+_CHUNK_CELLS = 1 << 18
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,20 +188,25 @@ def detect_burst_runs(
 
     if slices.n_slices == 0:
         return []
-    # float32: (n_slices, n_bins) arrays are the memory of a long block
-    raw = np.power(np.float32(10.0), np.asarray(slices.power_db, dtype=np.float32) / 10)
-    raw = np.nan_to_num(raw, nan=0.0, copy=False)
+    power_db = np.asarray(slices.power_db)
     floor_lin = (10.0 ** (np.asarray(noise_floor_db, dtype=np.float64) / 10.0)).astype(
         np.float32)
-    hits = np.zeros(raw.shape, dtype=bool)
     # Two widths: 3 bins (a tone's main lobe) and 9 (a narrowband channel, whose
     # per-bin excess is low but whose sum over its bins stands out); the false-alarm
     # probability is split between them.
-    for width in SMOOTH_WIDTHS:
-        thr = slice_threshold_db(slices, pfa / len(SMOOTH_WIDTHS), width=width)
-        lin = uniform_filter1d(raw, size=width, axis=1, mode="nearest")
-        hits |= lin > (floor_lin * np.float32(10.0 ** (thr / 10.0)))[None, :]
-        del lin
+    levels = [(width, (floor_lin * np.float32(10.0 ** (slice_threshold_db(
+        slices, pfa / len(SMOOTH_WIDTHS), width=width) / 10.0)))[None, :])
+        for width in SMOOTH_WIDTHS]
+    hits = np.zeros(power_db.shape, dtype=bool)
+    # float32, a few rows at a time: the (n_slices, n_bins) slices of a long block
+    # (16 MiB) are its memory, so no whole-size temporaries
+    rows = max(1, _CHUNK_CELLS // max(1, power_db.shape[1]))
+    for r in range(0, power_db.shape[0], rows):
+        raw = np.power(np.float32(10.0),
+                       np.asarray(power_db[r:r + rows], dtype=np.float32) / np.float32(10))
+        raw = np.nan_to_num(raw, nan=0.0, copy=False)
+        for width, level in levels:
+            hits[r:r + rows] |= uniform_filter1d(raw, size=width, axis=1, mode="nearest") > level
     hits &= ~np.asarray(exclude, dtype=bool)[None, :]
     any_bin = hits.any(axis=0)
     runs = find_runs(any_bin)
@@ -216,5 +223,11 @@ def detect_burst_runs(
 
 def on_mean_db(slices: TimeSlices, on: np.ndarray) -> np.ndarray:
     """Mean spectrum (dB, float32) of the slices where ``on`` is True."""
-    lin = 10.0 ** (np.asarray(slices.power_db[on], dtype=np.float64) / 10.0)
-    return (10.0 * np.log10(lin.mean(axis=0))).astype(np.float32)
+    power_db = np.asarray(slices.power_db)
+    ks = np.flatnonzero(on)
+    total = np.zeros(power_db.shape[1], dtype=np.float64)
+    rows = max(1, _CHUNK_CELLS // max(1, power_db.shape[1]))
+    for r in range(0, ks.size, rows):  # a few rows at a time (memory of long blocks)
+        total += (10.0 ** (power_db[ks[r:r + rows]].astype(np.float64) / 10.0)).sum(axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (10.0 * np.log10(total / ks.size)).astype(np.float32)

@@ -13,6 +13,8 @@ so its own skirt on the side of the neighbour is known from its other side:
 3. what the near side holds beyond the model, ``R = P - M``, is the neighbour when it
    stands out of the model's own statistical fluctuation (an averaged bin of mean
    ``M`` fluctuates by ``M / sqrt(K)``) and the detection threshold over the floor,
+   peaks more than :data:`CENTRE_DROP_DB` below the strong one (so it cannot have
+   moved the centre; a peak as strong is no skirt's neighbour),
    and holds most of the power there (:data:`DOMINANT`), along at least
    :data:`MIN_NEIGHBOUR_BINS` bins, and the spectrum rises again
    (by :data:`MIN_RISE_DB`) past a valley towards it: a skirt that only falls more
@@ -137,6 +139,12 @@ def split_neighbour(
             # a neighbour makes the spectrum rise again past a valley; a skirt that
             # merely falls slower on one side (a filter's slope) does not
             top = s + int(np.argmax(sm[s:e]))
+            if sm[top] >= level:
+                # not weaker than the level the centre was taken at: a peak of
+                # comparable strength (two hops' noise humps of an unequalised
+                # survey, two equal stations) is not a skirt's neighbour, and the
+                # mirror would cut what sits between them out of both
+                continue
             between = sm[hi:top + 1] if top > hi else sm[top:lo + 1]
             if sm[top] >= float(between.min()) * 10.0 ** (MIN_RISE_DB / 10.0):
                 best = (s, e)

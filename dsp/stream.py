@@ -27,6 +27,9 @@ longer slices (when its length is known up front, they are chosen so; a stream o
 unknown length merges pairs of slices whenever the cap is reached). So at 2.4 MS/s
 and FFT 2048 slices are 4.7 ms up to about 9.6 s of input, and for 60 s about 29 ms
 (a 10 ms burst then reads up to 4.6 dB under its power while on, in its slice).
+A partial last slice is kept when its frames span at least half a slice (its
+spectrum the mean of the frames it has; its end is the block's): a burst at the very
+end of a short recording is in it, as in :func:`dsp.slices.compute_time_slices`.
 
 Frames that cross chunk boundaries are handled by keeping the last samples of a chunk
 until the next one arrives. With FFTW, frames go through in whole batches of its
@@ -67,6 +70,8 @@ __all__ = ["SLICE_S", "MAX_SLICE_CELLS", "MAX_FINE_FRAMES", "StreamSummary", "Sp
 SLICE_S = 0.005
 #: Most slice x bin cells kept (float32): 16 MiB, whatever the length of the input.
 MAX_SLICE_CELLS = 1 << 22
+#: Fewest frames a partial last slice is kept with.
+MIN_PARTIAL_FRAMES = 3
 #: Most frames of the fine spectrum when the input's length is known up front.
 MAX_FINE_FRAMES = 512
 
@@ -82,7 +87,7 @@ class StreamSummary:
     fine:
         The finer spectrum (``None`` when none was asked or the input was too short).
     slices:
-        Time slices on ``spectrum``'s grid (``None`` when not one whole slice).
+        Time slices on ``spectrum``'s grid (``None`` when not one slice).
     overload_fraction:
         Fraction of samples with I or Q on an ADC rail; ``None`` for non-8-bit input.
     n_samples:
@@ -372,7 +377,10 @@ class SpectrumStream:
                 f"the stream holds {self._n_samples} complex samples, fewer than one frame of "
                 f"{self._n}")
         lane = self._coarse
-        n_slices_whole = self._n_slices
+        n_slices = self._n_slices
+        last_frames = self._keep_partial_slice()
+        if last_frames:
+            n_slices += 1
         self._flush_cur()  # frames of a partial last slice count in the block spectrum
         dc = dc_estimate(lane.sum_x, lane.frames, lane.plan)
         fraction = self._clipped / self._n_samples if self._kind == "u8" else None
@@ -392,28 +400,48 @@ class SpectrumStream:
                 f.power, f.sum_x, f.sum_x2, f.frames, f.plan,
                 dc=dc_estimate(f.sum_x, f.frames, f.plan),
                 used_samples=f.n + (f.frames - 1) * f.step, **common)
-        slices = self._time_slices(n_slices_whole, dc) if n_slices_whole else None
+        slices = self._time_slices(n_slices, dc, last_frames) if n_slices else None
         return StreamSummary(spectrum, fine, slices, fraction, self._n_samples,
                              self.f_center_hz, self.sample_rate_hz)
 
-    def _time_slices(self, count: int, dc: complex) -> TimeSlices:
-        """The whole slices in dB on the coarse grid, DC-corrected with the block's DC.
+    def _keep_partial_slice(self) -> int:
+        """Keep the partial last slice when it is worth one (see :meth:`finish`).
 
-        Converted in place in the stream's own slice buffer (no second copy: the
-        stream is done once finished).
+        Kept when its frames span at least half a whole slice's time and hold at
+        least :data:`MIN_PARTIAL_FRAMES` frames (as the in-memory reference
+        :func:`dsp.slices.compute_time_slices` keeps half a slice): a burst at the very
+        end of a short recording is in it. Returns its frame count, 0 when not kept.
+        """
+        k, whole = self._cur_frames, self._slice_frames
+        # a slice of F half-overlapped frames spans F + 1 hops
+        if (k >= min(MIN_PARTIAL_FRAMES, whole) and 2 * (k + 1) >= whole + 1
+                and k < whole and self._n_slices < self._slices.shape[0]):
+            i = self._n_slices
+            self._slices[i] = self._cur[0::2] + self._cur[1::2]
+            self._slice_sx[i] = self._cur_sx
+            self._slice_sx2[i] = self._cur_sx2
+            return k
+        return 0
+
+    def _time_slices(self, count: int, dc: complex, last_frames: int = 0) -> TimeSlices:
+        """The slices in dB on the coarse grid, DC-corrected with the block's DC.
+
+        ``last_frames``: frames of a partial last slice (0: every slice is whole);
+        its spectrum is the mean of the frames it has. Converted in place in the
+        stream's own slice buffer (no second copy: the stream is done once finished).
         """
         lane = self._coarse
         n, plan, k = lane.n, lane.plan, self._slice_frames
         out = self._slices[:count]
         half = n // 2
-        scale = np.float32(1.0 / (k * plan.sum_w**2))
         row = np.empty(n, dtype=np.float64)
         for i in range(count):
+            frames = last_frames if (last_frames and i == count - 1) else k
             row[:] = out[i]
-            dc_corrected(row, self._slice_sx[i], self._slice_sx2[i], k, plan, dc)
+            dc_corrected(row, self._slice_sx[i], self._slice_sx2[i], frames, plan, dc)
+            row *= 1.0 / (frames * plan.sum_w**2)
             out[i, : n - half] = row[half:]
             out[i, n - half:] = row[:half]
-        out *= scale
         with np.errstate(divide="ignore"):
             np.log10(out, out=out)
         out *= np.float32(10.0)
