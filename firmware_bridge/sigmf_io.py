@@ -817,13 +817,16 @@ def open_sigmf(
                                        start=start, count=count, chunk_samples=chunk_samples,
                                        fmt=kind, channels=channels, channel=channel)
             return
+        done = start
         for comps in iter_components(data_file, comp, offset_bytes=offset + first_byte,
                                      start=start, count=count, chunk_samples=chunk_samples,
                                      fmt="raw", channels=channels, channel=channel):
             x = comps.astype(np.float32)
             if not info["is_fixedpoint"] and not np.isfinite(x).all():
-                raise InputFormatError("mẫu không hữu hạn (NaN/Inf) / a sample is not finite "
-                                       "(NaN or Inf)", source=source, field="samples")
+                bad = done + int(np.flatnonzero(~np.isfinite(x))[0]) // 2
+                raise InputFormatError(f"mẫu không hữu hạn (NaN/Inf) / sample {bad} is not "
+                                       "finite (NaN or Inf)", source=source, field="samples")
+            done += x.size // 2
             if offset_v:
                 x -= np.float32(offset_v)
             if scale_v != 1.0:
