@@ -9,20 +9,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
 from fastapi import FastAPI
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from api.deps import StationDep
-from api.live import LiveHub, SpectrumFrame
 from api.routes import ingest as ingest_routes
-from stations.batch import SpectrumItem
-from stations.central import ComplianceHook, IngestService, reduce_spectrum
-from storage.db import make_engine, make_session_factory
-from storage.timeseries import TimeSeriesStore
+from centre.config import CentralConfig
+from centre.services import LIVE_FRAME_MAX_BINS, CentralServices, open_central
 
 __all__ = [
     "CentralConfig",
@@ -31,91 +24,6 @@ __all__ = [
     "create_app",
     "open_central",
 ]
-
-#: Live frames are reduced (max-hold) to at most this many bins.
-LIVE_FRAME_MAX_BINS = 4096
-
-
-@dataclass(frozen=True)
-class CentralConfig:
-    """What the centre needs to open its stores (built from settings by ``rfwatch``).
-
-    ``timeseries`` holds the keyword arguments of :func:`storage.open_timeseries`
-    (``backend``, ``path`` or ``influx_url``, ``database``, ...).
-    """
-
-    home: Path
-    database_url: str
-    timeseries: dict
-
-
-@dataclass
-class CentralServices:
-    """What the centre's routes use: DB sessions, the time-series store, ingest, live hub."""
-
-    sessions: sessionmaker[Session]
-    timeseries: TimeSeriesStore
-    ingest: IngestService
-    hub: LiveHub
-    engine: Engine | None = None
-
-    def close(self) -> None:
-        self.timeseries.close()
-        if self.engine is not None:
-            self.engine.dispose()
-
-
-def live_publisher(hub: LiveHub):  # noqa: ANN201 - a closure
-    """Adapt ingest's spectrum callback to live frames on ``hub``."""
-
-    def publish(station_id: str, item: SpectrumItem) -> None:
-        power, factor = reduce_spectrum(item.power_db(), LIVE_FRAME_MAX_BINS)
-        hub.publish(
-            SpectrumFrame(
-                station_id=station_id,
-                band=item.band,
-                f_start_hz=item.f_start_hz + (factor - 1) * item.f_step_hz / 2,
-                f_step_hz=item.f_step_hz * factor,
-                power_db=tuple(power.tolist()),
-                power_unit=item.power_unit,
-                t_ns=item.t_start_ns,
-                lat_deg=None if item.position is None else item.position.lat_deg,
-                lon_deg=None if item.position is None else item.position.lon_deg,
-            )
-        )
-
-    return publish
-
-
-def open_central(
-    config: CentralConfig,
-    *,
-    hub: LiveHub | None = None,
-    compliance: ComplianceHook | None = None,
-    migrate: bool = True,
-) -> CentralServices:
-    """Open the centre's stores and services (DB migrated to head when ``migrate``)."""
-    from stations.compliance_hook import CaseComplianceHook
-    from storage import open_timeseries
-    from storage.migrations import upgrade
-
-    Path(config.home).mkdir(parents=True, exist_ok=True)
-    if migrate:
-        upgrade(config.database_url)
-    engine = make_engine(config.database_url)
-    sessions = make_session_factory(engine)
-    timeseries = open_timeseries(**config.timeseries)
-    hub = hub or LiveHub()
-    ingest = IngestService(
-        timeseries=timeseries,
-        sessions=sessions,
-        compliance=compliance or CaseComplianceHook(sessions),
-        evidence_dir=Path(config.home) / "evidence",
-        on_spectrum=live_publisher(hub),
-    )
-    return CentralServices(
-        sessions=sessions, timeseries=timeseries, ingest=ingest, hub=hub, engine=engine
-    )
 
 
 def create_app(

@@ -69,11 +69,11 @@ def sweep_items() -> list:
 
 def prepare(home: Path, n_stations: int) -> dict[str, str]:
     """Migrate the DB, import the demo licences, register stations and issue tokens."""
+    from centre.tokens import issue_token, register_station
     from compliance.importers import read_foreign_stations, read_licences
     from compliance.registry import save_foreign_stations, save_licences
     from dsp.types import GeoPosition
     from stations.sites import site_path
-    from stations.tokens import issue_token, register_station
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 

@@ -124,9 +124,8 @@ def central_run(
     import uvicorn
 
     from api.app import create_app
-    from rfwatch.demo import central_config
 
-    app = create_app(config=central_config(get_settings()))
+    app = create_app(config=get_settings().central_config())
     console.print(f"Trung tâm / centre on http://{host}:{port}")
     # Stations post every few seconds: keep their connections open longer than that,
     # or a post can race the server closing an idle connection.
@@ -141,7 +140,7 @@ def central_token(
     lon: float | None = typer.Option(None, help="Kinh độ / longitude (deg)"),
 ) -> None:
     """Đăng ký trạm và cấp mã / register a station and issue its bearer token (printed once)."""
-    from stations.tokens import issue_token, register_station
+    from centre.tokens import issue_token, register_station
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 

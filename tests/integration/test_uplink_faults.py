@@ -24,14 +24,14 @@ import sqlalchemy as sa
 
 from api.app import CentralConfig, create_app, open_central
 from api.serve import BackgroundServer
+from centre.models import IngestedBatch
+from centre.tokens import issue_token, register_station
 from dsp.types import GeoPosition
 from firmware_bridge.simulator import SimulatorReceiver, scene_path
 from stations.agent import OutboxSink, StationAgent
 from stations.batch import EmissionItem, HealthItem
 from stations.config import parse_site_config
-from stations.models import IngestedBatch
 from stations.outbox import Outbox
-from stations.tokens import issue_token, register_station
 from stations.uplink import Uplink
 from storage import names
 
@@ -309,7 +309,7 @@ def test_field_sync_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_central_token_cli_registers_and_issues(tmp_path: Path) -> None:
-    from stations.tokens import station_for_token
+    from centre.tokens import station_for_token
     from storage.db import make_engine, make_session_factory
 
     home = tmp_path / "home"

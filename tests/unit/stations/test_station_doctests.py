@@ -11,9 +11,10 @@ MODULES = [
     "stations.config",
     "stations.scheduler",
     "stations.locate",
-    "stations.central",
+    "centre.ingest",
     "stations.tasks",
-    "api.live",
+    "centre.live",
+    "firmware_bridge.simulator.nmea",
 ]
 
 

@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from centre.models import STATIONS, StationToken
 from dsp.errors import ConfigError
 from dsp.types import GeoPosition
-from stations.models import STATIONS, StationToken
 
 __all__ = ["hash_token", "issue_token", "register_station", "station_for_token"]
 

@@ -1,6 +1,6 @@
 """The centre's compliance step: classify, apply the rules, fold findings into cases.
 
-A thin adapter from :class:`stations.central.IngestService` to ``compliance``: the
+A thin adapter from :class:`centre.ingest.IngestService` to ``compliance``: the
 registry (licences, foreign stations) is read from the relational DB and cached
 for ``registry_ttl_s``; classification and rules are ``compliance.classify`` /
 ``compliance.rules``; cases are :class:`compliance.cases.CaseService`'s.
@@ -14,13 +14,13 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from centre.ingest import ComplianceOutcome
 from compliance.cases import CaseService
 from compliance.classify import classify
 from compliance.reference import ReferenceData, load_reference_data
 from compliance.registry import Registry, load_registry
 from compliance.rules import Finding, findings_for
 from dsp.types import Emission, GeoPosition
-from stations.central import ComplianceOutcome
 
 __all__ = ["CaseComplianceHook"]
 

@@ -38,6 +38,7 @@ import numpy as np
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from centre.models import IngestedBatch
 from dsp.errors import InputFormatError, StorageError
 from dsp.types import Emission, GeoPosition
 from stations.batch import (
@@ -51,7 +52,6 @@ from stations.batch import (
     PositionTag,
     SpectrumItem,
 )
-from stations.models import IngestedBatch
 from storage import names
 from storage.timeseries import Point, TimeSeriesStore
 
@@ -79,7 +79,7 @@ class ComplianceOutcome:
 
 
 class ComplianceHook(Protocol):
-    """The centre's compliance step (see :mod:`stations.compliance_hook`).
+    """The centre's compliance step (see :mod:`centre.compliance_hook`).
 
     Both calls must be idempotent in effect: a batch processed again after a crash
     (before its id reached the ledger) must not add findings or evidence twice.
