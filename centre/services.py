@@ -35,6 +35,7 @@ class CentralServices:
     ingest: IngestService
     hub: LiveHub
     engine: Engine | None = None
+    config: CentralConfig | None = None
 
     def close(self) -> None:
         self.timeseries.close()
@@ -86,10 +87,16 @@ def open_central(
     ingest = IngestService(
         timeseries=timeseries,
         sessions=sessions,
-        compliance=compliance or CaseComplianceHook(sessions),
-        evidence_dir=Path(config.home) / "evidence",
+        compliance=compliance
+        or CaseComplianceHook(
+            sessions,
+            registry_ttl_s=config.registry_ttl_s,
+            evidence_window_s=config.evidence_window_s,
+        ),
+        evidence_dir=config.evidence_dir,
         on_spectrum=live_publisher(hub),
     )
     return CentralServices(
-        sessions=sessions, timeseries=timeseries, ingest=ingest, hub=hub, engine=engine
+        sessions=sessions, timeseries=timeseries, ingest=ingest, hub=hub, engine=engine,
+        config=config,
     )

@@ -7,7 +7,7 @@ Frequencies may be written as numbers in Hz or with a unit (``"87.5 MHz"``, ``"2
 Example
 -------
 >>> cfg = parse_site_config('''
-... station: {id: LS-HN, name: "Hữu Nghị", kind: fixed,
+... station: {id: ls-hn, name: "Hữu Nghị", kind: fixed,
 ...           position: {lat_deg: 21.97, lon_deg: 106.70}}
 ... receivers: [{id: rx0, spec: "simulator:lang_son_demo"}]
 ... tasks: [{type: sweep, name: fm, f_start_hz: 87.5 MHz, f_stop_hz: 108 MHz, every_s: 10}]
@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from dsp.errors import ConfigError, InputFormatError
+from stations.batch import STATION_ID_PATTERN
 
 __all__ = [
     "AntennaConfig",
@@ -96,7 +97,8 @@ class PositionConfig(_Strict):
 
 
 class StationInfo(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    #: Lower-case letters, digits, hyphens (1-64): it names folders and tags.
+    id: str = Field(pattern=STATION_ID_PATTERN)
     name: str = Field(min_length=1)
     kind: Literal["fixed", "field_kit"] = "fixed"
     position: PositionConfig | None = None

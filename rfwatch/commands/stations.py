@@ -12,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn
 
-from dsp.errors import ConfigError
+from dsp.errors import ConfigError, ParameterError, RfwatchError
 from dsp.types import GeoPosition
 from rfwatch.state import get_settings
 
@@ -133,26 +133,58 @@ def central_run(
 
 
 def central_token(
-    station_id: str = typer.Argument(..., help="Mã trạm / station id"),
-    name: str = typer.Option(..., help="Tên trạm / station name"),
+    station_id: str = typer.Argument(
+        ..., help="Mã trạm / station id; or `revoke` / `rotate` followed by the station id"
+    ),
+    target: str | None = typer.Argument(None, help="Mã trạm của revoke/rotate / station id"),
+    name: str | None = typer.Option(None, help="Tên trạm / station name (to register)"),
     kind: str = typer.Option("fixed", help="fixed | field_kit"),
     lat: float | None = typer.Option(None, help="Vĩ độ / latitude (deg)"),
     lon: float | None = typer.Option(None, help="Kinh độ / longitude (deg)"),
+    ttl_days: float | None = typer.Option(
+        None, "--ttl-days", min=1e-6, help="Hết hạn sau N ngày / the token expires after N days"
+    ),
 ) -> None:
-    """Đăng ký trạm và cấp mã / register a station and issue its bearer token (printed once)."""
-    from centre.tokens import issue_token, register_station
+    """Cấp, thu hồi, đổi mã trạm / issue, revoke or rotate a station's bearer token.
+
+    `central token STATION --name NAME` registers the station and prints a new token
+    (once). `central token revoke STATION` revokes every token of the station at once;
+    `central token rotate STATION` revokes them and prints a new one.
+    """
+    from centre.tokens import issue_token, register_station, revoke_tokens, rotate_token
+    from stations.batch import check_station_id
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 
+    action = None
+    if station_id in ("revoke", "rotate") and target is not None:
+        action, station_id = station_id, target
+    elif target is not None:
+        raise ParameterError(
+            f"thừa đối số / unexpected argument {target[:40]!r}: "
+            "use `token STATION --name NAME`, `token revoke STATION` or `token rotate STATION`"
+        )
+    check_station_id(station_id)
+    if action is None and not name:
+        raise ParameterError("cần --name để đăng ký trạm / --name is needed to register a station")
     settings = get_settings()
     Path(settings.home).mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
+    ttl = ttl_days if ttl_days is not None else settings.centre.token_ttl_days
     try:
         with make_session_factory(engine).begin() as session:
-            pos = GeoPosition(lat, lon) if lat is not None and lon is not None else None
-            register_station(session, station_id, name=name, kind=kind, position=pos)
-            token = issue_token(session, station_id)
+            if action == "revoke":
+                n = revoke_tokens(session, station_id)
+                console.print(f"Đã thu hồi / revoked {n} mã / tokens of {station_id}")
+                return
+            if action == "rotate":
+                token = rotate_token(session, station_id, ttl_days=ttl)
+            else:
+                pos = GeoPosition(lat, lon) if lat is not None and lon is not None else None
+                register_station(session, station_id, name=name or station_id, kind=kind,
+                                 position=pos)
+                token = issue_token(session, station_id, ttl_days=ttl)
     finally:
         engine.dispose()
     typer.echo(token)
@@ -201,6 +233,12 @@ def field_sync(
             f"Đã gửi / delivered {uplink.total_sent} lô / batches "
             f"({uplink.total_duplicates} đã có / already there)"
         )
+        if uplink.total_rejected or uplink.total_rejected_items:
+            raise RfwatchError(
+                f"Trung tâm từ chối / the centre refused {uplink.total_rejected} lô / batches "
+                f"and {uplink.total_rejected_items} mục / items; they are kept in the outbox's "
+                f"rejected log ({outbox.path})"
+            )
     finally:
         uplink.close()
         outbox.close()

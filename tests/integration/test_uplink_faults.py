@@ -313,7 +313,7 @@ def test_central_token_cli_registers_and_issues(tmp_path: Path) -> None:
     from storage.db import make_engine, make_session_factory
 
     home = tmp_path / "home"
-    cmd = [RFWATCH, "--home", str(home), "central", "token", "LS-X", "--name", "Trạm X",
+    cmd = [RFWATCH, "--home", str(home), "central", "token", "ls-x", "--name", "Trạm X",
            "--lat", "21.9", "--lon", "106.7"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RFWATCH_")}
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
@@ -323,7 +323,7 @@ def test_central_token_cli_registers_and_issues(tmp_path: Path) -> None:
     assert t1 != t2 and len(t1) >= 40
     engine = make_engine(f"sqlite:///{home / 'rfwatch.db'}")
     with make_session_factory(engine)() as session:
-        assert station_for_token(session, t1) == "LS-X" == station_for_token(session, t2)
+        assert station_for_token(session, t1) == "ls-x" == station_for_token(session, t2)
         assert station_for_token(session, t1 + "x") is None
         # Only the hash is stored.
         stored = session.execute(sa.text("SELECT token_sha256 FROM station_tokens")).all()

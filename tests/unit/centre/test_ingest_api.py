@@ -62,17 +62,24 @@ def test_wrong_token_is_403_and_nothing_is_stored(app, centre) -> None:  # noqa:
         r = post(client, batch, centre.tokens["ls-tt"])
         assert r.status_code == 403 and "ls-tt" in r.json()["detail"]
     with centre.services.sessions() as s:
-        assert s.get(IngestedBatch, batch.batch_id) is None
+        assert s.get(IngestedBatch, ("ls-hn", batch.batch_id)) is None
 
 
-def test_invalid_batch_is_422_naming_the_field(app, centre) -> None:  # noqa: ANN001
+def test_bad_item_is_refused_alone_and_named(app, centre) -> None:  # noqa: ANN001
     body = make_batch().model_dump(mode="json")
     body["items"][0]["n_bins"] = 7
     with TestClient(app) as client:
         r = post(client, body, centre.tokens["ls-hn"])
-    assert r.status_code == 422
-    detail = r.json()["detail"]
-    assert any("items" in d["loc"] and "n_bins says 7" in d["msg"] for d in detail)
+        again = post(client, body, centre.tokens["ls-hn"])
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["status"] == "accepted" and answer["n_rejected"] == 1
+    [rej] = answer["rejected"]
+    assert rej["index"] == 0 and rej["kind"] == "spectrum" and "n_bins says 7" in rej["reason"]
+    # The good item (the emission) was taken and made its finding.
+    assert answer["n_findings"] >= 1
+    # A resend is a duplicate and says again what was refused (kept in the ledger).
+    assert again.json()["status"] == "duplicate" and again.json()["rejected"] == [rej]
 
 
 def test_accepted_once_then_duplicate(app, centre) -> None:  # noqa: ANN001

@@ -11,6 +11,7 @@ MODULES = [
     "stations.config",
     "stations.scheduler",
     "stations.locate",
+    "stations.batch",
     "centre.ingest",
     "stations.tasks",
     "centre.live",
