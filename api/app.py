@@ -45,11 +45,14 @@ def create_app(
     config: CentralConfig | None = None,
     services: CentralServices | None = None,
     body_limit_bytes: int | None = None,
+    migrate: bool = True,
 ) -> FastAPI:
     """The centre's app. Give ``services`` (kept open by the caller) or ``config``
     (opened when the app starts, closed when it stops).
 
     ``body_limit_bytes``: the request body limit (default: the config's, else 8 MiB).
+    ``migrate``: migrate the DB when the app starts (worker processes do not: the
+    parent did it once).
     """
     if services is None and config is None:
         raise ValueError("create_app needs config or services")
@@ -61,7 +64,7 @@ def create_app(
         own = None
         if getattr(app.state, "services", None) is None:
             assert config is not None
-            own = open_central(config)
+            own = open_central(config, migrate=migrate)
             app.state.services = own
         try:
             yield

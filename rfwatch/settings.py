@@ -67,7 +67,7 @@ class CentreSettings(BaseModel):
 class LogSettings(BaseModel):
     """Logging, configured once by the CLI: ``format="json"`` writes JSON lines (services)."""
 
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
     format: Literal["text", "json"] = "text"
 
 

@@ -14,6 +14,7 @@ optional :class:`~stations.uplink.Uplink` ships the outbox.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -41,6 +42,7 @@ from stations.health import CpuMeter, read_temperature_c
 from stations.outbox import Outbox
 from stations.scheduler import Scheduler
 from stations.supervisor import SupervisedReceiver
+from stations.task_guard import TaskGuard
 from stations.tasks import (
     ChannelWatchRunner,
     EvidenceRecorder,
@@ -61,6 +63,7 @@ __all__ = [
 ]
 
 NS = 1_000_000_000
+log = logging.getLogger(__name__)
 
 
 class ResultSink(Protocol):
@@ -170,6 +173,8 @@ class StationAgent:
         self._read_temp = read_temp
         self.locator = DriveTestLocator(config.locate) if config.locate else None
         self.supervisors: dict[str, SupervisedReceiver] = {}
+        #: Every task's guard (failures caught, logged, counted, backed off).
+        self.guards: list[TaskGuard] = []
         self.lanes: dict[str, Scheduler] = {}
         #: Per receiver with reference carriers: its frequency error, shared by its tasks.
         self.ppm_trackers: dict[str, PpmTracker] = {
@@ -200,12 +205,14 @@ class StationAgent:
             rx_cfg = config.receiver_for(task.receiver)
             runner = self._runner(task, evidence.get(rx_cfg.id))
             self.lanes[rx_cfg.id].add(
-                task.name, task.every_s, self._task_action(rx_cfg, runner)
+                task.name, task.every_s, self._task_action(rx_cfg, runner, task.name)
             )
         self.control = Scheduler(clock=clock, sleep=sleep)
-        self.control.add("health", config.health_every_s, self.report_health)
+        self.control.add("health", config.health_every_s, self._guarded("health",
+                                                                        self.report_health))
         if config.locate is not None:
-            self.control.add("locate", config.locate.every_s, self.locate)
+            self.control.add("locate", config.locate.every_s, self._guarded("locate",
+                                                                            self.locate))
 
     # -- wiring ----------------------------------------------------------------------
 
@@ -219,7 +226,7 @@ class StationAgent:
             return OccupancyRunner(task)
         raise TypeError(f"unknown task {task!r}")
 
-    def _task_action(self, rx_cfg: ReceiverConfig, runner) -> Callable[[], None]:  # noqa: ANN001
+    def _task_action(self, rx_cfg: ReceiverConfig, runner, name: str) -> TaskGuard:  # noqa: ANN001
         sup = self.supervisors[rx_cfg.id]
         ctx = TaskContext(
             station_id=self.station_id,
@@ -230,7 +237,22 @@ class StationAgent:
             clock=self._clock,
             ppm=self.ppm_trackers.get(rx_cfg.id),
         )
-        return lambda: sup.use(lambda rx: runner(rx, ctx))
+        guard = TaskGuard(
+            name,
+            lambda: sup.use(lambda rx: runner(rx, ctx)),
+            health=sup.health,
+            clock=self._clock,
+            station_id=self.station_id,
+        )
+        self.guards.append(guard)
+        return guard
+
+    def _guarded(self, name: str, action: Callable[[], object]) -> TaskGuard:
+        """A control task under a guard (its failures are logged, not counted per receiver)."""
+        guard = TaskGuard(name, action, health=None, clock=self._clock,
+                          station_id=self.station_id)
+        self.guards.append(guard)
+        return guard
 
     def _emit(self, item: Item) -> None:
         if self.locator is not None:
@@ -324,7 +346,8 @@ class StationAgent:
                 threading.Thread(target=self._upload_loop, args=(stop,), name="uplink",
                                  daemon=True)
             )
-        self.control.add("flush", 1.0, lambda: self.sink.flush(self._clock()))
+        self.control.add("flush", 1.0, self._guarded("flush",
+                                                     lambda: self.sink.flush(self._clock())))
         for t in threads:
             t.start()
         try:
@@ -339,7 +362,12 @@ class StationAgent:
     def _upload_loop(self, stop: threading.Event) -> None:
         assert self.uplink is not None
         while not stop.is_set():
-            self.uplink.run_once()
+            try:
+                self.uplink.run_once()
+            except Exception:  # noqa: BLE001 - the upload thread must not die
+                log.exception("upload pass of %s failed", self.station_id)
+                stop.wait(5.0)
+                continue
             stop.wait(max(0.2, min(5.0, self.uplink.next_attempt_s - time.monotonic())))
 
     def close(self) -> None:

@@ -358,6 +358,9 @@ def parse_site_config(text: str, *, source: str = "<site config>") -> SiteConfig
     """
     try:
         data = yaml.safe_load(text)
+    except RecursionError as err:
+        raise InputFormatError("YAML lồng nhau quá sâu / YAML nested too deeply",
+                               source=source) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

@@ -140,6 +140,11 @@ class Outbox:
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as err:
             raise StorageError(f"outbox {self.path}: cannot open: {err}") from err
+        except OSError as err:  # its folder cannot be made (a file in the way, no rights)
+            raise StorageError(
+                f"không mở được hàng đợi / outbox {self.path}: cannot open: "
+                f"{err.strerror or err}"
+            ) from err
 
     # -- writing -----------------------------------------------------------------
 

@@ -116,20 +116,52 @@ def station_run(
         outbox.close()
 
 
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        raise ConfigError(
+            f"không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}"
+        ) from err
+
+
 def central_run(
-    host: str = typer.Option("127.0.0.1", help="Địa chỉ / address to listen on"),
-    port: int = typer.Option(8600, help="Cổng / port"),
+    host: str | None = typer.Option(None, help="Địa chỉ / address to listen on [127.0.0.1]"),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Cổng / port [8600]"),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=64,
+        help="Số tiến trình / worker processes (more than 1 needs PostgreSQL and InfluxDB)",
+    ),
 ) -> None:
     """Chạy trung tâm / run the centre (ingest API; web pages later)."""
     import uvicorn
 
-    from api.app import create_app
+    from rfwatch.central import export_settings, prepare_centre
 
-    app = create_app(config=get_settings().central_config())
-    console.print(f"Trung tâm / centre on http://{host}:{port}")
+    settings = get_settings()
+    host = host or settings.centre.host
+    port = port or settings.centre.port
+    workers = workers or settings.centre.workers
+    _check_port_free(host, port)
+    prepare_centre(settings, workers=workers)
+    export_settings(settings)
+    console.print(
+        f"Trung tâm / centre on http://{host}:{port} ({workers} tiến trình / workers)"
+    )
     # Stations post every few seconds: keep their connections open longer than that,
     # or a post can race the server closing an idle connection.
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75)
+    try:
+        uvicorn.run(
+            "rfwatch.central:app_factory", factory=True, host=host, port=port,
+            workers=workers, log_level="warning", timeout_keep_alive=75,
+        )
+    except OSError as err:
+        raise ConfigError(
+            f"không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}"
+        ) from err
 
 
 def central_token(
