@@ -168,6 +168,23 @@ class ReceiverConfig(_Strict):
         return value
 
 
+#: The FFT sizes a sweep uses (mirrors ``stations.tasks.fft_size_for_rbw``; a test
+#: checks the two agree) and the Hann window's ENBW in bins.
+FFT_SIZE_MIN = 64
+FFT_SIZE_MAX = 65536
+HANN_ENBW_BINS = 1.5
+
+
+def rbw_range_hz(sample_rate_hz: float) -> tuple[float, float]:
+    """The RBWs a sweep can honour at ``sample_rate_hz``: (finest, coarsest) in Hz.
+
+    >>> [round(x) for x in rbw_range_hz(2.4e6)]
+    [55, 56250]
+    """
+    return (sample_rate_hz * HANN_ENBW_BINS / FFT_SIZE_MAX,
+            sample_rate_hz * HANN_ENBW_BINS / FFT_SIZE_MIN)
+
+
 class _TaskBase(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
     receiver: str | None = None  # default: the first receiver
@@ -326,6 +343,18 @@ class SiteConfig(_Strict):
                 )
         if self.station.kind == "fixed" and self.station.position is None:
             raise ValueError("a fixed station needs station.position")
+        for k, task in enumerate(self.tasks):
+            if isinstance(task, SweepTask):
+                rx = self.receiver_for(task.receiver)
+                low, high = rbw_range_hz(rx.sample_rate_hz)
+                if not low <= task.rbw_hz <= high:
+                    # Refused, not clamped: a 5 MHz RBW silently measured at 56 kHz is a
+                    # different measurement from the one the inspector asked for.
+                    raise ValueError(
+                        f"tasks.{k}.rbw_hz: {task.rbw_hz:g} Hz cannot be honoured on receiver "
+                        f"{rx.id!r} at {rx.sample_rate_hz:g} S/s: possible {low:.0f} Hz to "
+                        f"{high:.0f} Hz (Hann window, FFT {FFT_SIZE_MIN}-{FFT_SIZE_MAX} bins)"
+                    )
         return self
 
     def receiver_for(self, task_receiver: str | None) -> ReceiverConfig:
