@@ -59,6 +59,10 @@ def station_run(
         None, help="Dừng sau N giây / stop after N seconds (default: run until stopped)"
     ),
     seed: int = typer.Option(0, help="Hạt giống bộ mô phỏng / simulator seed"),
+    live: bool | None = typer.Option(
+        None, "--live/--no-live",
+        help="Bảng trạng thái trực tiếp / live status panel (default: on a terminal)",
+    ),
 ) -> None:
     """Chạy trạm đo / run a border station or field kit (measure, queue, upload)."""
     from stations.agent import OutboxSink, StationAgent
@@ -88,10 +92,13 @@ def station_run(
     evidence_dir = cfg.evidence_dir or (
         Path(get_settings().home) / "stations" / cfg.station.id / "evidence"
     )
+    from stations.status import StatusSink
+
+    status = StatusSink(OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch))
     agent = StationAgent(
         cfg,
         open_receiver=lambda c: open_site_receiver(c, seed=seed),
-        sink=OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch),
+        sink=status,
         position_source=position_source,
         outbox=outbox,
         uplink=uplink,
@@ -104,8 +111,12 @@ def station_run(
         f"Trạm / station {cfg.station.id}: {len(cfg.receivers)} máy thu / receivers, "
         f"{len(cfg.tasks)} nhiệm vụ / tasks, hàng đợi / outbox {outbox.path}"
     )
+    show = console.is_terminal if live is None else live
     try:
-        agent.run(until_ns=until, stop=stop)
+        if show:
+            _run_with_live_view(agent, status, until, stop)
+        else:
+            agent.run(until_ns=until, stop=stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
@@ -126,6 +137,32 @@ def _check_port_free(host: str, port: int) -> None:
         raise ConfigError(
             f"không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}"
         ) from err
+
+
+def _run_with_live_view(agent, status, until, stop) -> None:  # noqa: ANN001
+    """Run the agent in a thread and redraw its status once a second until it ends."""
+    from rich.live import Live
+
+    from rfwatch.station_view import render
+    from stations.status import snapshot
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            agent.run(until_ns=until, stop=stop)
+        except BaseException as err:  # noqa: BLE001 - shown after the view closes
+            errors.append(err)
+            stop.set()
+
+    worker = threading.Thread(target=run, name="station", daemon=True)
+    worker.start()
+    with Live(render(snapshot(agent, status)), console=console, refresh_per_second=2) as view:
+        while worker.is_alive():
+            worker.join(timeout=1.0)
+            view.update(render(snapshot(agent, status)))
+    if errors:
+        raise errors[0]
 
 
 def central_run(
