@@ -34,6 +34,8 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    # Plain help: flags show as flags (`--json`), not as `--json <bool>`.
+    rich_markup_mode=None,
 )
 
 
