@@ -445,11 +445,16 @@ class IngestService:
     ) -> tuple[ComplianceOutcome, list[str], tuple[RejectedItem, ...] | None]:
         """Cases, evidence and the ledger row in one transaction (see the module doc)."""
         session = self._sessions()
-        local = session.get_bind().dialect.name != "postgresql"
+        # PostgreSQL: only a batch that folds cases or attaches evidence needs the lock;
+        # the ledger row alone is guarded by its primary key. SQLite (one process, one
+        # writer at a time anyway): every transaction takes the in-process lock.
+        folds = bool(classified.findings_by_t_ns or evidence)
+        postgres = session.get_bind().dialect.name == "postgresql"
+        local = not postgres
         if local:
             self._local_fold_lock.acquire()
         try:
-            if not local:
+            if folds and postgres:
                 session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FOLD_LOCK_KEY})
             row = session.get(IngestedBatch, (batch.station_id, batch.batch_id))
             if row is not None:  # another process took it meanwhile

@@ -146,19 +146,22 @@ class CaseService:
             return []
         touched: list[str] = []
 
-        def fold(session: Session) -> dict[str, Case]:
+        def fold(session: Session, full: bool = True) -> dict[str, Case]:
             batch = _Batch(self, session, station_id, t_ns, actor)
             for group in by_emission.values():
                 case_id = batch.fold(group)
                 if case_id not in touched:
                     touched.append(case_id)
             session.flush()
+            if not full:  # the caller's session stays open: nothing to load eagerly
+                return {c.id: c for c in session.scalars(
+                    select(Case).where(Case.id.in_(touched)))}
             return {c.id: c for c in session.scalars(
                 select(Case).where(Case.id.in_(touched)).options(*_FULL)
                 .execution_options(populate_existing=True))}
 
         if session is not None:
-            loaded = fold(session)  # errors go to the caller, who rolls back
+            loaded = fold(session, full=False)  # errors go to the caller, who rolls back
             return [loaded[case_id] for case_id in touched]
         try:
             with self._sessions.begin() as own:
