@@ -607,7 +607,7 @@ class IngestService:
         if item.ppm_estimate is not None:
             fields[names.FIELD_PPM] = item.ppm_estimate
         if item.last_error:
-            fields["last_error"] = item.last_error
+            fields["last_error"] = " ".join(item.last_error.split())  # one line
         tags = {names.TAG_STATION: sid, names.TAG_RECEIVER: item.receiver_id}
         return Point(names.STATION_HEALTH, tags, fields, item.t_ns)
 

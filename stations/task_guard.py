@@ -82,7 +82,7 @@ class TaskGuard:
         delay_s = min(self.backoff_max_s,
                       self.backoff_initial_s * 2 ** (self.consecutive_failures - 1))
         self.next_run_ns = self._clock() + int(delay_s * NS)
-        self.last_error = f"task {self.name}: {type(err).__name__}: {err}"[:500]
+        self.last_error = " ".join(f"task {self.name}: {type(err).__name__}: {err}".split())[:500]
         log.error("task %s of %s failed (%d in a row; retry in %.0f s): %s", self.name,
                   self.station_id, self.consecutive_failures, delay_s, self.last_error,
                   exc_info=err)

@@ -16,6 +16,7 @@ MODULES = [
     "stations.tasks",
     "centre.live",
     "firmware_bridge.simulator.nmea",
+    "rfwatch.logs",
 ]
 
 
