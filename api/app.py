@@ -1,4 +1,4 @@
-"""The centre's FastAPI application (ingest today; the full API and web pages later).
+"""The centre's FastAPI application: the request body limit, the routers, error answers.
 
 ``create_app(config=...)`` opens the stores and builds the services when the app starts
 (migrating the relational DB, opening the time-series store); tests and the demo
@@ -7,23 +7,25 @@ may hand in ready :class:`CentralServices` instead.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from pathlib import Path
 
-from fastapi import FastAPI
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from api.deps import StationDep
 from api.desk import install as install_desk
-from api.live import LiveHub, SpectrumFrame
+from api.limits import BodyLimitMiddleware
 from api.routes import ingest as ingest_routes
-from stations.batch import SpectrumItem
-from stations.central import ComplianceHook, IngestService, reduce_spectrum
-from storage.db import make_engine, make_session_factory
-from storage.timeseries import TimeSeriesStore
+from centre.config import DEFAULT_BODY_LIMIT_BYTES, CentralConfig
+from centre.services import LIVE_FRAME_MAX_BINS, CentralServices, open_central
+from dsp.errors import StorageError
+
+log = logging.getLogger(__name__)
 
 __all__ = [
     "CentralConfig",
@@ -33,106 +35,37 @@ __all__ = [
     "open_central",
 ]
 
-#: Live frames are reduced (max-hold) to at most this many bins.
-LIVE_FRAME_MAX_BINS = 4096
 
-
-@dataclass(frozen=True)
-class CentralConfig:
-    """What the centre needs to open its stores (built from settings by ``rfwatch``).
-
-    ``timeseries`` holds the keyword arguments of :func:`storage.open_timeseries`
-    (``backend``, ``path`` or ``influx_url``, ``database``, ...).
-    """
-
-    home: Path
-    database_url: str
-    timeseries: dict
-
-
-@dataclass
-class CentralServices:
-    """What the centre's routes use: DB sessions, the time-series store, ingest, live hub."""
-
-    sessions: sessionmaker[Session]
-    timeseries: TimeSeriesStore
-    ingest: IngestService
-    hub: LiveHub
-    engine: Engine | None = None
-
-    def close(self) -> None:
-        self.timeseries.close()
-        if self.engine is not None:
-            self.engine.dispose()
-
-
-def live_publisher(hub: LiveHub):  # noqa: ANN201 - a closure
-    """Adapt ingest's spectrum callback to live frames on ``hub``."""
-
-    def publish(station_id: str, item: SpectrumItem) -> None:
-        power, factor = reduce_spectrum(item.power_db(), LIVE_FRAME_MAX_BINS)
-        hub.publish(
-            SpectrumFrame(
-                station_id=station_id,
-                band=item.band,
-                f_start_hz=item.f_start_hz + (factor - 1) * item.f_step_hz / 2,
-                f_step_hz=item.f_step_hz * factor,
-                power_db=tuple(power.tolist()),
-                power_unit=item.power_unit,
-                t_ns=item.t_start_ns,
-                lat_deg=None if item.position is None else item.position.lat_deg,
-                lon_deg=None if item.position is None else item.position.lon_deg,
-            )
-        )
-
-    return publish
-
-
-def open_central(
-    config: CentralConfig,
-    *,
-    hub: LiveHub | None = None,
-    compliance: ComplianceHook | None = None,
-    migrate: bool = True,
-) -> CentralServices:
-    """Open the centre's stores and services (DB migrated to head when ``migrate``)."""
-    from stations.compliance_hook import CaseComplianceHook
-    from storage import open_timeseries
-    from storage.migrations import upgrade
-
-    Path(config.home).mkdir(parents=True, exist_ok=True)
-    if migrate:
-        upgrade(config.database_url)
-    engine = make_engine(config.database_url)
-    sessions = make_session_factory(engine)
-    timeseries = open_timeseries(**config.timeseries)
-    hub = hub or LiveHub()
-    ingest = IngestService(
-        timeseries=timeseries,
-        sessions=sessions,
-        compliance=compliance or CaseComplianceHook(sessions),
-        evidence_dir=Path(config.home) / "evidence",
-        on_spectrum=live_publisher(hub),
-    )
-    return CentralServices(
-        sessions=sessions, timeseries=timeseries, ingest=ingest, hub=hub, engine=engine
-    )
+def _routers() -> list[APIRouter]:
+    """The API's routers (one module per resource under ``api/routes``): add new ones here."""
+    return [ingest_routes.router]
 
 
 def create_app(
-    *, config: CentralConfig | None = None, services: CentralServices | None = None
+    *,
+    config: CentralConfig | None = None,
+    services: CentralServices | None = None,
+    body_limit_bytes: int | None = None,
+    migrate: bool = True,
 ) -> FastAPI:
     """The centre's app. Give ``services`` (kept open by the caller) or ``config``
-    (opened when the app starts, closed when it stops)."""
+    (opened when the app starts, closed when it stops).
+
+    ``body_limit_bytes``: the request body limit (default: the config's, else 8 MiB).
+    ``migrate``: migrate the DB when the app starts (worker processes do not: the
+    parent did it once).
+    """
     if services is None and config is None:
         raise ValueError("create_app needs config or services")
+    cfg = config or services.config  # type: ignore[union-attr]
+    limit = body_limit_bytes or (cfg.body_limit_bytes if cfg else DEFAULT_BODY_LIMIT_BYTES)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         own = None
         if getattr(app.state, "services", None) is None:
             assert config is not None
-            own = open_central(config)
+            own = open_central(config, migrate=migrate)
             app.state.services = own
         try:
             yield
@@ -150,12 +83,55 @@ def create_app(
         redoc_url=None,
     )
     app.state.services = services
-    app.include_router(ingest_routes.router)
+    app.add_middleware(BodyLimitMiddleware, limit_bytes=limit)
+    for router in _routers():
+        app.include_router(router)
     install_desk(app)
+    install_error_handlers(app)
 
     @app.get("/api/v1/health", tags=["meta"])
     def health(station_id: StationDep) -> dict[str, str]:
         """Liveness for a station's uplink; like every endpoint it checks who is asking."""
         return {"status": "ok", "station": station_id}
 
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version,
+                                 description=app.description, routes=app.routes)
+            ingest_routes.document_body(schema)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Errors as short JSON: validation never echoes input; store errors are 503;
+    anything unexpected is logged with its traceback and answered 500 without detail."""
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        detail = []
+        for e in exc.errors():
+            detail.append({
+                "loc": [str(p)[:64] for p in e.get("loc", ())][:8],
+                "msg": str(e.get("msg", ""))[:300],
+                "type": str(e.get("type", ""))[:64],
+            })
+        return JSONResponse({"detail": detail[:20]}, status_code=422)
+
+    @app.exception_handler(StorageError)
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    async def store_down(request: Request, exc: Exception) -> JSONResponse:
+        log.error("store error on %s %s: %s", request.method, request.url.path, exc)
+        return JSONResponse(
+            {"detail": "kho dữ liệu không sẵn sàng / a store is unavailable, try again later"},
+            status_code=503,
+        )
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s", request.method, request.url.path, exc_info=exc)
+        return JSONResponse({"detail": "lỗi máy chủ / internal error"}, status_code=500)

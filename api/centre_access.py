@@ -12,7 +12,7 @@ from fastapi import Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.live import LiveHub, SpectrumFrame, Subscription
-from stations.models import STATIONS, IngestedBatch
+from centre.models import STATIONS, IngestedBatch
 from storage.timeseries import TimeSeriesStore
 
 __all__ = [

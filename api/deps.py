@@ -13,9 +13,9 @@ from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from api.live import LiveHub
-from stations.central import IngestService
-from stations.tokens import station_for_token
+from centre.ingest import IngestService
+from centre.live import LiveHub
+from centre.tokens import station_for_token
 
 __all__ = [
     "HubDep",

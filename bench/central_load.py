@@ -1,10 +1,12 @@
-"""How many stations, each sending a sweep every 5 s, one central process keeps up with.
+"""How many stations, each sending a sweep every 5 s, the centre keeps up with, with
+1, 2, 4, ... worker processes.
 
-The centre runs as its own process (``rfwatch central run``) on the InfluxDB backend
-(``RFWATCH_TEST_INFLUX_URL``, a fresh database) and a SQLite relational DB holding
-the demo's licences. Each simulated station has its own token and sends, every
-``--period-s`` seconds (staggered), one batch holding a real FM-band sweep made by
-the simulator at a border site (87.5-108 MHz, 5 kHz RBW, its emissions and a
+The centre runs as its own process (``rfwatch central run --workers N``) on the
+InfluxDB backend (``RFWATCH_TEST_INFLUX_URL``, a fresh database) and, when
+``RFWATCH_TEST_PG_ADMIN_URL`` is set, a fresh PostgreSQL database (needed for N > 1;
+otherwise a SQLite file) holding the demo's licences. Each simulated station has its
+own token and sends, every ``--period-s`` seconds (staggered), one batch holding a real
+FM-band sweep made by the simulator at a border site (87.5-108 MHz, 5 kHz RBW, its emissions and a
 health sample): the path of a real batch, through HTTP, validation, compliance,
 the duplicate ledger and InfluxDB.
 
@@ -14,7 +16,8 @@ of the end (no backlog) and the
 95th-percentile latency stays under the period. The answer is the largest N that
 keeps up.
 
-    .venv/bin/python bench/central_load.py [--counts 50,100,150,200] [--seconds 30]
+    .venv/bin/python bench/central_load.py [--workers 2] [--counts 50,100,150,200]
+        [--seconds 30]
 """
 
 from __future__ import annotations
@@ -67,17 +70,39 @@ def sweep_items() -> list:
     return items
 
 
-def prepare(home: Path, n_stations: int) -> dict[str, str]:
+def fresh_pg(admin_url: str) -> tuple[str, str]:
+    """A fresh PostgreSQL database: (its URL, its name)."""
+    import sqlalchemy as sa
+
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return admin_url.rsplit("/", 1)[0] + f"/{name}", name
+
+
+def drop_pg(admin_url: str, name: str) -> None:
+    import sqlalchemy as sa
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                             "WHERE datname = :n"), {"n": name})
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def prepare(home: Path, n_stations: int, url: str) -> dict[str, str]:
     """Migrate the DB, import the demo licences, register stations and issue tokens."""
+    from centre.tokens import issue_token, register_station
     from compliance.importers import read_foreign_stations, read_licences
     from compliance.registry import save_foreign_stations, save_licences
     from dsp.types import GeoPosition
     from stations.sites import site_path
-    from stations.tokens import issue_token, register_station
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 
-    url = f"sqlite:///{home / 'rfwatch.db'}"
     upgrade(url)
     engine = make_engine(url)
     tokens = {}
@@ -85,7 +110,7 @@ def prepare(home: Path, n_stations: int) -> dict[str, str]:
         save_licences(session, read_licences(site_path("demo_licences.csv")))
         save_foreign_stations(session, read_foreign_stations(site_path("demo_foreign.csv")))
         for k in range(n_stations):
-            sid = f"B{k:04d}"
+            sid = f"b{k:04d}"
             register_station(session, sid, name=sid, kind="fixed",
                              position=GeoPosition(21.9 + k * 1e-4, 106.7))
             tokens[sid] = issue_token(session, sid)
@@ -93,17 +118,19 @@ def prepare(home: Path, n_stations: int) -> dict[str, str]:
     return tokens
 
 
-def start_centre(home: Path, influx_url: str, database: str, port: int) -> subprocess.Popen:
+def start_centre(home: Path, influx_url: str, database: str, port: int, *, db_url: str,
+                 workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "RFWATCH_HOME": str(home),
+        "RFWATCH_DB_URL": db_url,
         "RFWATCH_TIMESERIES_BACKEND": "influx",
         "RFWATCH_INFLUX__URL": influx_url,
         "RFWATCH_INFLUX__DATABASE": database,
     }
     log = (home / "centre.log").open("wb")
     proc = subprocess.Popen(
-        [RFWATCH, "central", "run", "--port", str(port)], env=env,
+        [RFWATCH, "central", "run", "--port", str(port), "--workers", str(workers)], env=env,
         stdout=log, stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 60
@@ -121,7 +148,7 @@ def payload_template(items: list) -> tuple[str, str]:
     """JSON of a batch split around its id, station and times (filled per request)."""
     from stations.batch import Batch
 
-    batch = Batch(batch_id="BATCHIDXXXXXXXXXXXXXXXXXXXXXXXXX", station_id="STATIONX", seq=1,
+    batch = Batch(batch_id="BATCHIDXXXXXXXXXXXXXXXXXXXXXXXXX", station_id="zzstationzz", seq=1,
                   created_t_ns=1, items=items)
     return batch.model_dump_json(), batch.batch_id
 
@@ -138,7 +165,7 @@ async def run_load(url: str, tokens: dict[str, str], template: str, period_s: fl
         async def station(k: int, sid: str, token: str) -> None:
             nonlocal sent
             headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-            body_base = template.replace("STATIONX", sid)
+            body_base = template.replace("zzstationzz", sid)
             await asyncio.sleep(period_s * k / n)  # staggered, as real stations are
             t_next = time.monotonic()
             seq = 0
@@ -185,7 +212,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=30.0)
     ap.add_argument("--period-s", type=float, default=5.0)
     ap.add_argument("--port", type=int, default=18611)
+    ap.add_argument("--workers", type=int, default=1, help="centre worker processes")
     args = ap.parse_args()
+    pg_admin = os.environ.get("RFWATCH_TEST_PG_ADMIN_URL")
+    if args.workers > 1 and not pg_admin:
+        raise SystemExit("--workers > 1 needs PostgreSQL: set RFWATCH_TEST_PG_ADMIN_URL")
     influx_url = os.environ.get("RFWATCH_TEST_INFLUX_URL")
     if not influx_url:
         raise SystemExit("set RFWATCH_TEST_INFLUX_URL (source /tmp/rfwatch-services/env)")
@@ -198,8 +229,13 @@ def main() -> None:
         with tempfile.TemporaryDirectory(prefix="rfwatch-bench-") as tmp:
             home = Path(tmp)
             database = f"bench_{uuid.uuid4().hex[:8]}"
-            tokens = prepare(home, n)
-            centre = start_centre(home, influx_url, database, args.port + i)
+            if pg_admin:
+                db_url, pg_name = fresh_pg(pg_admin)
+            else:
+                db_url, pg_name = f"sqlite:///{home / 'rfwatch.db'}", None
+            tokens = prepare(home, n, db_url)
+            centre = start_centre(home, influx_url, database, args.port + i, db_url=db_url,
+                                  workers=args.workers)
             try:
                 url = f"http://127.0.0.1:{args.port + i}/api/v1/ingest/batches"
                 r = asyncio.run(run_load(url, tokens, template, args.period_s, args.seconds))
@@ -211,6 +247,8 @@ def main() -> None:
                     centre.kill()
                     centre.wait(10)
                 httpx.post(f"{influx_url}/query", params={"q": f'DROP DATABASE "{database}"'})
+                if pg_name is not None:
+                    drop_pg(pg_admin, pg_name)
                 centre_log = (home / "centre.log").read_text(errors="replace")
         # Keeps up: every batch accepted, no backlog (the last answers came within one
         # period of the end) and 95 % of the answers within one period.
@@ -231,8 +269,10 @@ def main() -> None:
         else:
             print("centre log (end):", centre_log[-1500:])
             break
-    print(f"RESULT: one central process keeps up with {best} stations "
-          f"(a sweep every {args.period_s:g} s each, InfluxDB backend)")
+    db = "PostgreSQL" if pg_admin else "SQLite"
+    print(f"RESULT: the centre with {args.workers} worker process(es) keeps up with {best} "
+          f"stations (a sweep every {args.period_s:g} s each; InfluxDB and {db}; "
+          f"{os.cpu_count()} CPUs)")
 
 
 if __name__ == "__main__":

@@ -105,8 +105,8 @@ def main() -> None:
     from api.app import CentralConfig, create_app, open_central
     from api.serve import BackgroundServer
     from api.users import UserService
+    from centre.tokens import issue_token, register_station
     from dsp.types import GeoPosition
-    from stations.tokens import issue_token, register_station
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)

@@ -141,14 +141,22 @@ class CaseService:
     # -- folding ---------------------------------------------------------------
 
     def record_findings(
-        self, findings: Sequence[Finding], station_id: str, t_ns: int, *, actor: str = "system"
+        self,
+        findings: Sequence[Finding],
+        station_id: str,
+        t_ns: int,
+        *,
+        actor: str = "system",
+        session: Session | None = None,
     ) -> list[Case]:
         """Fold findings from one station's measurement at ``t_ns`` into cases.
 
         Findings of the same emission go to the same case (a coordination matter when
         any of them is a coordination finding; no case when all are information).
         Returns the cases that were created or updated (each once, in order of first
-        touch).
+        touch). With ``session`` the writes join the caller's transaction (the caller
+        commits; the centre stores a batch's findings and its ledger row in one unit
+        of work).
 
         Raises
         ------
@@ -161,17 +169,27 @@ class CaseService:
         if not by_emission:
             return []
         touched: list[str] = []
+
+        def fold(session: Session, full: bool = True) -> dict[str, Case]:
+            batch = _Batch(self, session, station_id, t_ns, actor)
+            for group in by_emission.values():
+                case_id = batch.fold(group)
+                if case_id is not None and case_id not in touched:
+                    touched.append(case_id)
+            session.flush()
+            if not full:  # the caller's session stays open: nothing to load eagerly
+                return {c.id: c for c in session.scalars(
+                    select(Case).where(Case.id.in_(touched)))}
+            return {c.id: c for c in session.scalars(
+                select(Case).where(Case.id.in_(touched)).options(*_FULL)
+                .execution_options(populate_existing=True))}
+
+        if session is not None:
+            loaded = fold(session, full=False)  # errors go to the caller, who rolls back
+            return [loaded[case_id] for case_id in touched]
         try:
-            with self._sessions.begin() as session:
-                batch = _Batch(self, session, station_id, t_ns, actor)
-                for group in by_emission.values():
-                    case_id = batch.fold(group)
-                    if case_id is not None and case_id not in touched:
-                        touched.append(case_id)
-                session.flush()
-                loaded = {c.id: c for c in session.scalars(
-                    select(Case).where(Case.id.in_(touched)).options(*_FULL)
-                    .execution_options(populate_existing=True))}
+            with self._sessions.begin() as own:
+                loaded = fold(own)
         except SQLAlchemyError as err:
             raise StorageError(f"không ghi được vụ việc / cannot record cases: {err}") from err
         return [loaded[case_id] for case_id in touched]

@@ -20,6 +20,12 @@ Behaviour
   the start of the recording.
 - ``drop_after_bytes`` closes every connection after that many I/Q bytes, to test
   clients' reconnect logic.
+- Bounded memory whatever a client sends: only the last ``keep_commands`` commands
+  are kept (for logs and tests; :attr:`RtlTcpReplayServer.commands_received` counts
+  them all), a partial command is at most 4 bytes, and unknown commands are logged a
+  few times per client, not once each.
+- A client that stops reading (its socket accepts no bytes for ``stall_timeout_s``)
+  is dropped and the next one is served.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ import select
 import socket
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -73,6 +80,10 @@ class RtlTcpReplayServer:
         If set, close each connection after sending this many I/Q bytes.
     sndbuf_bytes:
         Socket send buffer, kept small so a retune reaches the client quickly.
+    keep_commands:
+        How many of the latest commands :attr:`commands` keeps.
+    stall_timeout_s:
+        Drop a client whose socket has taken no bytes for this long.
     """
 
     def __init__(
@@ -87,6 +98,8 @@ class RtlTcpReplayServer:
         chunk_samples: int = 16384,
         drop_after_bytes: int | None = None,
         sndbuf_bytes: int | None = 65536,
+        keep_commands: int = 1024,
+        stall_timeout_s: float = 10.0,
     ) -> None:
         self.recording = recording
         self.address = address
@@ -101,8 +114,14 @@ class RtlTcpReplayServer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        #: Every command received, in order (for logs and tests).
-        self.commands: list[ReceivedCommand] = []
+        #: The latest ``keep_commands`` commands received, in order (for logs and tests).
+        self.commands: deque[ReceivedCommand] = deque(maxlen=int(keep_commands))
+        #: Every command received so far (the count; :attr:`commands` keeps the latest).
+        self.commands_received = 0
+        self.stall_timeout_s = float(stall_timeout_s)
+        #: Clients dropped because they stopped reading.
+        self.stalled_clients = 0
+        self._unknown_logged: dict[int, int] = {}
         #: Number of client connections accepted so far.
         self.connections = 0
         #: I/Q bytes sent to each connection, in order.
@@ -177,6 +196,7 @@ class RtlTcpReplayServer:
                 log.info("rtl_tcp client %d gone: %s", index, err)
             finally:
                 conn.close()
+                self._unknown_logged.pop(index, None)
                 log.info("rtl_tcp client %d closed after %d bytes", index,
                          self.bytes_sent[index - 1])
 
@@ -224,6 +244,7 @@ class RtlTcpReplayServer:
     def _send_all(self, conn: socket.socket, data: bytes, pending: bytearray,
                   replay: FileReceiver, index: int, *, count: bool = False) -> bool:
         view = memoryview(data)
+        progress = time.monotonic()
         while view and not self._stop.is_set():
             readable, writable, _ = select.select([conn], [conn], [], 0.2)
             if readable and not self._read_commands(conn, pending, replay, index):
@@ -232,10 +253,19 @@ class RtlTcpReplayServer:
                 try:
                     n = conn.send(view)
                 except BlockingIOError:
-                    continue
-                view = view[n:]
-                if count:
-                    self.bytes_sent[index - 1] += n
+                    n = 0
+                if n:
+                    progress = time.monotonic()
+                    view = view[n:]
+                    if count:
+                        self.bytes_sent[index - 1] += n
+            if view and time.monotonic() - progress > self.stall_timeout_s:
+                # It stopped reading: it must not hold the only slot for ever.
+                with self._lock:
+                    self.stalled_clients += 1
+                log.warning("rtl_tcp client %d read nothing for %.0f s: dropped", index,
+                            self.stall_timeout_s)
+                return False
         return not view
 
     def _poll_commands(self, conn: socket.socket, pending: bytearray, replay: FileReceiver,
@@ -255,18 +285,22 @@ class RtlTcpReplayServer:
         if not data:
             return False
         pending.extend(data)
-        for command, value in decode_commands(pending):
+        for command, value in decode_commands(pending):  # leaves at most 4 bytes
             applied = self._apply(command, value, replay, index)
             with self._lock:
                 self.commands.append(ReceivedCommand(index, command, value, applied))
+                self.commands_received += 1
         return True
 
     def _apply(self, command: int, value: int, replay: FileReceiver, index: int) -> bool:
         try:
             name = Command(command).name
         except ValueError:
-            log.warning("rtl_tcp client %d: unknown command 0x%02x (%d) ignored", index,
-                        command, value)
+            seen = self._unknown_logged.get(index, 0)
+            self._unknown_logged[index] = seen + 1
+            if seen < 5:
+                log.warning("rtl_tcp client %d: unknown command 0x%02x (%d) ignored%s", index,
+                            command, value, " (no more such warnings)" if seen == 4 else "")
             return False
         if command == Command.SET_FREQUENCY:
             try:

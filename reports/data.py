@@ -219,7 +219,7 @@ class InspectionReport:
 
 def load_stations(sessions: sessionmaker[Session]) -> list[StationInfo]:
     """Every registered station, by id."""
-    from stations.models import STATIONS
+    from centre.models import STATIONS
 
     with sessions() as session:
         rows = session.execute(

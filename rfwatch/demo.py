@@ -11,7 +11,6 @@ scene time is virtual and runs as fast as the machine allows.
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from collections.abc import Callable
@@ -24,12 +23,10 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from dsp.errors import InputFormatError, RfwatchError
-from dsp.geo import bearing_deg, destination, distance_m
 from dsp.types import GeoPosition
 from rfwatch.settings import Settings
 
-__all__ = ["DEMO_INSPECTOR", "DemoResult", "central_config", "run_demo",
-           "serve_until_interrupted"]
+__all__ = ["DEMO_INSPECTOR", "DemoResult", "run_demo", "serve_until_interrupted"]
 
 #: The demo's inspector account (its password is new on every ``demo --serve``).
 DEMO_INSPECTOR = "thanhtra"
@@ -47,29 +44,6 @@ ROUTE = (
     GeoPosition(21.922, 106.655),
 )
 ROUTE_SPEED_MPS = 30.0
-
-
-def central_config(settings: Settings):  # noqa: ANN201 - api.app.CentralConfig
-    """The centre's store configuration from the settings."""
-    from api.app import CentralConfig
-
-    if settings.timeseries_backend == "influx":
-        inf = settings.influx
-        ts = {
-            "backend": "influx",
-            "influx_url": inf.url,
-            "database": inf.database,
-            "retention_policy": inf.retention_policy,
-            "username": inf.username,
-            "password": inf.password.get_secret_value() if inf.password else None,
-            "token": inf.token.get_secret_value() if inf.token else None,
-            "batch_size": inf.batch_size,
-            "gzip": inf.gzip,
-            "timeout_s": inf.timeout_s,
-        }
-    else:
-        ts = {"backend": "embedded", "path": settings.embedded_timeseries_path}
-    return CentralConfig(home=settings.home, database_url=settings.database_url, timeseries=ts)
 
 
 class VirtualClock:
@@ -93,82 +67,6 @@ class VirtualClock:
 
     def on_advance(self, listener: Callable[[int], None]) -> None:
         self._listeners.append(listener)
-
-
-class RouteGps:
-    """A GPS puck on a pseudo-terminal, speaking NMEA 0183 for a simulated drive.
-
-    The field kit reads it with the real serial GPS reader; :meth:`feed` writes the
-    fix for scene time ``t_ns`` and waits until the reader has parsed it.
-    """
-
-    def __init__(self, t0_ns: int, on_move: Callable[[GeoPosition], None]) -> None:
-        from firmware_bridge.gps import GpsReader
-
-        self.t0_ns = t0_ns
-        self._on_move = on_move
-        self._master, slave = os.openpty()
-        self._slave = slave
-        self.port = os.ttyname(slave)
-        self.reader = GpsReader(self.port, baudrate=4800, timeout_s=0.1).start()
-
-    def position_at(self, t_ns: int) -> GeoPosition:
-        """Where the car is at scene time ``t_ns`` (constant speed round the waypoints)."""
-        return route_position(ROUTE, (t_ns - self.t0_ns) / NS * ROUTE_SPEED_MPS)
-
-    def feed(self, t_ns: int) -> None:
-        pos = self.position_at(t_ns)
-        self._on_move(pos)
-        os.write(self._master, _nmea_rmc_gga(t_ns, pos).encode("ascii"))
-        deadline = time.monotonic() + 3.0
-        want = (t_ns // 10_000_000) * 10_000_000  # NMEA carries hundredths of a second
-        while time.monotonic() < deadline:
-            fix = self.reader.latest_fix
-            if fix is not None and fix.t_ns == want and fix.sentence == "GGA":
-                return
-            time.sleep(0.002)
-        raise RfwatchError("GPS giả lập không phản hồi / the simulated GPS did not answer")
-
-    def close(self) -> None:
-        self.reader.close()
-        for fd in (self._master, self._slave):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-
-
-def route_position(waypoints: tuple[GeoPosition, ...], s_m: float) -> GeoPosition:
-    """The point ``s_m`` metres along the closed route through ``waypoints``."""
-    legs = [(a, waypoints[(i + 1) % len(waypoints)]) for i, a in enumerate(waypoints)]
-    lengths = [distance_m(a, b) for a, b in legs]
-    s_m %= sum(lengths)
-    for (a, b), length in zip(legs, lengths, strict=True):
-        if s_m <= length:
-            return destination(a, bearing_deg(a, b), s_m)
-        s_m -= length
-    return waypoints[0]
-
-
-def _nmea(body: str) -> str:
-    checksum = 0
-    for ch in body:
-        checksum ^= ord(ch)
-    return f"${body}*{checksum:02X}\r\n"
-
-
-def _nmea_rmc_gga(t_ns: int, p: GeoPosition) -> str:
-    t = datetime.fromtimestamp(t_ns / NS, tz=UTC)
-    hms = f"{t:%H%M%S}.{t.microsecond // 10_000:02d}"
-    lat = abs(p.lat_deg)
-    lon = abs(p.lon_deg)
-    lat_s = f"{int(lat):02d}{(lat - int(lat)) * 60:07.4f}"
-    lon_s = f"{int(lon):03d}{(lon - int(lon)) * 60:07.4f}"
-    ns = "N" if p.lat_deg >= 0 else "S"
-    ew = "E" if p.lon_deg >= 0 else "W"
-    rmc = f"GPRMC,{hms},A,{lat_s},{ns},{lon_s},{ew},68.0,0.0,{t:%d%m%y},,,A"
-    gga = f"GPGGA,{hms},{lat_s},{ns},{lon_s},{ew},1,09,0.9,300.0,M,-20.0,M,,"
-    return _nmea(rmc) + _nmea(gga)
 
 
 @dataclass
@@ -212,15 +110,16 @@ def run_demo(
 
     from api.app import create_app, open_central
     from api.serve import BackgroundServer
+    from centre.tokens import issue_token, register_station
     from compliance.importers import read_foreign_stations, read_licences
     from compliance.registry import save_foreign_stations, save_licences
     from firmware_bridge.simulator import Scene, SimulatorReceiver, scene_path
+    from firmware_bridge.simulator.nmea import NmeaRouteGps
     from stations.agent import OutboxSink, StationAgent
     from stations.config import load_site_config
     from stations.outbox import Outbox
     from stations.sites import site_path
     from stations.sources import GpsPositionSource
-    from stations.tokens import issue_token, register_station
     from stations.uplink import Uplink
 
     console = console or Console()
@@ -240,7 +139,7 @@ def run_demo(
             source=str(scene_file), field="receivers")
     licences = read_licences(licences_file or site_path("demo_licences.csv"))
     foreign = read_foreign_stations(foreign_file or site_path("demo_foreign.csv"))
-    services = open_central(central_config(settings))
+    services = open_central(settings.central_config())
     with services.sessions.begin() as session:
         save_licences(session, licences)
         save_foreign_stations(session, foreign)
@@ -264,7 +163,7 @@ def run_demo(
     agents: list[StationAgent] = []
     uplinks: dict[str, Uplink] = {}
     outboxes: dict[str, Outbox] = {}
-    gps: RouteGps | None = None
+    gps: NmeaRouteGps | None = None
     try:
         for k, cfg in enumerate(configs):
             sid = cfg.station.id
@@ -282,7 +181,9 @@ def run_demo(
             uplinks[sid] = uplink
             position_source = None
             if cfg.station.kind == "field_kit":
-                gps = RouteGps(scene.start_ns, rx.set_position)
+                gps = NmeaRouteGps(
+                    ROUTE, ROUTE_SPEED_MPS, scene.start_ns, on_move=rx.set_position
+                )
                 gps.feed(clock())
                 position_source = GpsPositionSource(gps.reader)
             agents.append(

@@ -22,7 +22,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
-__all__ = ["InfluxSettings", "Settings", "load_settings"]
+__all__ = ["CentreSettings", "InfluxSettings", "LogSettings", "Settings", "load_settings"]
 
 
 class InfluxSettings(BaseModel):
@@ -58,6 +58,31 @@ class LocationSettingsModel(BaseModel):
     p_foreign_max: float = Field(default=0.025, ge=0.0, lt=0.5)
     window_s: float = Field(default=3600.0, gt=0)
     border_file: Path | None = None
+# -- the centre and logging (issue 14) ------------------------------------------------
+
+
+class CentreSettings(BaseModel):
+    """The centre (``rfwatch central run``): limits, workers, tokens.
+
+    ``workers`` > 1 needs PostgreSQL (and InfluxDB): the embedded stores are for one
+    process. ``token_ttl_days``: tokens issued from now on expire after so many days
+    (None: never).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8600, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    body_limit_bytes: int = Field(default=8 << 20, ge=64 << 10, le=1 << 30)
+    token_ttl_days: float | None = Field(default=None, gt=0)
+    registry_ttl_s: float = Field(default=30.0, ge=0)
+    evidence_window_s: float = Field(default=3600.0, ge=0)
+
+
+class LogSettings(BaseModel):
+    """Logging, configured once by the CLI: ``format="json"`` writes JSON lines (services)."""
+
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "WARNING"
+    format: Literal["text", "json"] = "text"
 
 
 class Settings(BaseSettings):
@@ -93,6 +118,40 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r} (an IANA name such as "
                              "Asia/Ho_Chi_Minh or UTC)") from err
         return value
+
+    centre: CentreSettings = Field(default_factory=CentreSettings)
+    log: LogSettings = Field(default_factory=LogSettings)
+
+    def timeseries_options(self) -> dict:
+        """Keyword arguments of :func:`storage.open_timeseries` for these settings."""
+        if self.timeseries_backend == "influx":
+            inf = self.influx
+            return {
+                "backend": "influx",
+                "influx_url": inf.url,
+                "database": inf.database,
+                "retention_policy": inf.retention_policy,
+                "username": inf.username,
+                "password": inf.password.get_secret_value() if inf.password else None,
+                "token": inf.token.get_secret_value() if inf.token else None,
+                "batch_size": inf.batch_size,
+                "gzip": inf.gzip,
+                "timeout_s": inf.timeout_s,
+            }
+        return {"backend": "embedded", "path": self.embedded_timeseries_path}
+
+    def central_config(self):  # noqa: ANN201 - centre.config.CentralConfig
+        """The centre's configuration (stores, limits) from these settings."""
+        from centre.config import CentralConfig
+
+        return CentralConfig(
+            home=self.home,
+            database_url=self.database_url,
+            timeseries=self.timeseries_options(),
+            body_limit_bytes=self.centre.body_limit_bytes,
+            registry_ttl_s=self.centre.registry_ttl_s,
+            evidence_window_s=self.centre.evidence_window_s,
+        )
 
     @property
     def database_url(self) -> str:

@@ -6,14 +6,17 @@
 #   scripts/services.sh stop
 #   scripts/services.sh env     # prints the export lines the tests read
 #
-# RFWATCH_SERVICES_DIR (default /tmp/rfwatch-services) holds data, logs and pids.
+# RFWATCH_SERVICES_DIR (default /tmp/rfwatch-services) holds one folder per pair of
+# ports (data, logs and pids), so runs on other ports never stop or delete each other.
 # Ports: RFWATCH_SERVICES_INFLUX_PORT (18086), RFWATCH_SERVICES_PG_PORT (15432).
+# `start` refuses ports that something else is listening on.
 set -euo pipefail
 
-RUN=${RFWATCH_SERVICES_DIR:-/tmp/rfwatch-services}
 INFLUX_PORT=${RFWATCH_SERVICES_INFLUX_PORT:-18086}
 INFLUX_RPC_PORT=$((INFLUX_PORT + 2))
 PG_PORT=${RFWATCH_SERVICES_PG_PORT:-15432}
+BASE=${RFWATCH_SERVICES_DIR:-/tmp/rfwatch-services}
+RUN="$BASE/influx${INFLUX_PORT}-pg${PG_PORT}"
 APT="apt-get -o DPkg::Lock::Timeout=600 -y -qq"
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
@@ -96,6 +99,28 @@ print_env() {
     echo "export RFWATCH_TEST_PG_ADMIN_URL=postgresql+psycopg://postgres@127.0.0.1:${PG_PORT}/postgres"
 }
 
+port_busy() {  # is something listening on 127.0.0.1:$1?
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+ours_running() {  # are this folder's own services running?
+    { [ -f "$RUN/influx/influxd.pid" ] && kill -0 "$(cat "$RUN/influx/influxd.pid")" 2>/dev/null; } ||
+        [ -f "$RUN/pg/data/postmaster.pid" ]
+}
+
+refuse_busy_ports() {
+    local port name busy=0
+    for name in influx pg; do
+        if [ "$name" = influx ]; then port=$INFLUX_PORT; else port=$PG_PORT; fi
+        if port_busy "$port"; then
+            echo "services: port $port ($name) is already in use by another program;" \
+                 "choose free ports with RFWATCH_SERVICES_INFLUX_PORT / RFWATCH_SERVICES_PG_PORT" >&2
+            busy=1
+        fi
+    done
+    [ "$busy" = 0 ] || exit 1
+}
+
 stop() {
     local bin
     if [ -f "$RUN/influx/influxd.pid" ]; then
@@ -110,13 +135,17 @@ stop() {
 case "${1:-}" in
     start)
         install_missing
-        stop
+        # Only this folder's own services are stopped (same ports, same folder); a port
+        # used by anything else is refused, never taken over.
+        if ours_running; then stop; sleep 0.5; fi
+        refuse_busy_ports
         rm -rf "$RUN"
         mkdir -p "$RUN"
         start_influx
         start_pg
         wait_ready
         print_env > "$RUN/env"
+        ln -sfn "$RUN/env" "$BASE/env" 2>/dev/null || true
         echo "services: influxd on 127.0.0.1:${INFLUX_PORT}, PostgreSQL on 127.0.0.1:${PG_PORT} (data in $RUN)" >&2
         ;;
     stop) stop ;;

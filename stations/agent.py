@@ -14,36 +14,35 @@ optional :class:`~stations.uplink.Uplink` ships the outbox.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-from dsp.types import Emission, GeoPosition
+from dsp.types import Emission
 from firmware_bridge.receiver import Receiver
 from stations.batch import (
-    ChannelPowerItem,
     EmissionItem,
     HealthItem,
     Item,
-    LocationItem,
     PositionTag,
 )
 from stations.config import (
     ChannelWatchTask,
     EvidenceTask,
-    LocateConfig,
     OccupancyTask,
     ReceiverConfig,
     SiteConfig,
     SweepTask,
 )
+from stations.drive_test import DriveTestLocator
 from stations.health import CpuMeter, read_temperature_c
-from stations.locate import estimate_emitter, route_spread_m
 from stations.outbox import Outbox
 from stations.scheduler import Scheduler
 from stations.supervisor import SupervisedReceiver
+from stations.task_guard import TaskGuard
 from stations.tasks import (
     ChannelWatchRunner,
     EvidenceRecorder,
@@ -64,6 +63,7 @@ __all__ = [
 ]
 
 NS = 1_000_000_000
+log = logging.getLogger(__name__)
 
 
 class ResultSink(Protocol):
@@ -122,73 +122,6 @@ class OutboxSink:
                 self.batches += 1
 
 
-class DriveTestLocator:
-    """Collect GPS-tagged channel powers (a drive test's RSSI); estimate where emitters are.
-
-    Each watched channel is one emitter (optionally only ``targets_f_hz``); only
-    sightings at or above ``min_power_db`` count (the emitter was on the air). An
-    estimate is made once ``min_points`` points spread over ``min_spread_m`` metres,
-    and again each time the points grow by a quarter. Channel powers come from a
-    fixed-gain channel watch, so they compare across the route (AGC powers do not).
-    """
-
-    def __init__(self, config: LocateConfig) -> None:
-        self.config = config
-        self._tracks: dict[float, list[tuple[GeoPosition, float, int]]] = {}
-        self._last_n: dict[float, int] = {}
-
-    def observe(self, item: Item) -> None:
-        if not isinstance(item, ChannelPowerItem) or item.position is None:
-            return
-        if item.position.source != "gps":
-            return
-        floor = self.config.min_power_db
-        if floor is not None and item.power_db < floor:
-            return
-        key = self._key(item.f_hz)
-        if key is None:
-            return
-        pos = GeoPosition(item.position.lat_deg, item.position.lon_deg)
-        self._tracks.setdefault(key, []).append((pos, item.power_db, item.t_ns))
-
-    def _key(self, f_hz: float) -> float | None:
-        tol = self.config.match_hz
-        if self.config.targets_f_hz:
-            near = [t for t in self.config.targets_f_hz if abs(t - f_hz) <= tol]
-            return near[0] if near else None
-        for key in self._tracks:
-            if abs(key - f_hz) <= tol:
-                return key
-        return f_hz
-
-    def estimates(self, t_ns: int, *, final: bool = False) -> list[LocationItem]:
-        """New estimates; ``final``: one from every point so far (at the end of a drive)."""
-        out = []
-        for key, track in self._tracks.items():
-            n = len(track)
-            grown = n > self._last_n.get(key, 0) if final else n >= 1.25 * self._last_n.get(key, 0)
-            if n < self.config.min_points or not grown:
-                continue
-            points = [p for p, _, _ in track]
-            if route_spread_m(points) < self.config.min_spread_m:
-                continue
-            est = estimate_emitter(points, [p for _, p, _ in track])
-            self._last_n[key] = n
-            out.append(
-                LocationItem(
-                    f_hz=key,
-                    lat_deg=est.position.lat_deg,
-                    lon_deg=est.position.lon_deg,
-                    radius_m=est.radius_m,
-                    n_points=est.n_points,
-                    path_loss_exponent=est.path_loss_exponent,
-                    rms_error_db=est.rms_error_db,
-                    t_ns=t_ns,
-                )
-            )
-        return out
-
-
 class StationAgent:
     """Run a site's schedule.
 
@@ -240,6 +173,8 @@ class StationAgent:
         self._read_temp = read_temp
         self.locator = DriveTestLocator(config.locate) if config.locate else None
         self.supervisors: dict[str, SupervisedReceiver] = {}
+        #: Every task's guard (failures caught, logged, counted, backed off).
+        self.guards: list[TaskGuard] = []
         self.lanes: dict[str, Scheduler] = {}
         #: Per receiver with reference carriers: its frequency error, shared by its tasks.
         self.ppm_trackers: dict[str, PpmTracker] = {
@@ -270,12 +205,14 @@ class StationAgent:
             rx_cfg = config.receiver_for(task.receiver)
             runner = self._runner(task, evidence.get(rx_cfg.id))
             self.lanes[rx_cfg.id].add(
-                task.name, task.every_s, self._task_action(rx_cfg, runner)
+                task.name, task.every_s, self._task_action(rx_cfg, runner, task.name)
             )
         self.control = Scheduler(clock=clock, sleep=sleep)
-        self.control.add("health", config.health_every_s, self.report_health)
+        self.control.add("health", config.health_every_s, self._guarded("health",
+                                                                        self.report_health))
         if config.locate is not None:
-            self.control.add("locate", config.locate.every_s, self.locate)
+            self.control.add("locate", config.locate.every_s, self._guarded("locate",
+                                                                            self.locate))
 
     # -- wiring ----------------------------------------------------------------------
 
@@ -289,7 +226,7 @@ class StationAgent:
             return OccupancyRunner(task)
         raise TypeError(f"unknown task {task!r}")
 
-    def _task_action(self, rx_cfg: ReceiverConfig, runner) -> Callable[[], None]:  # noqa: ANN001
+    def _task_action(self, rx_cfg: ReceiverConfig, runner, name: str) -> TaskGuard:  # noqa: ANN001
         sup = self.supervisors[rx_cfg.id]
         ctx = TaskContext(
             station_id=self.station_id,
@@ -300,7 +237,22 @@ class StationAgent:
             clock=self._clock,
             ppm=self.ppm_trackers.get(rx_cfg.id),
         )
-        return lambda: sup.use(lambda rx: runner(rx, ctx))
+        guard = TaskGuard(
+            name,
+            lambda: sup.use(lambda rx: runner(rx, ctx)),
+            health=sup.health,
+            clock=self._clock,
+            station_id=self.station_id,
+        )
+        self.guards.append(guard)
+        return guard
+
+    def _guarded(self, name: str, action: Callable[[], object]) -> TaskGuard:
+        """A control task under a guard (its failures are logged, not counted per receiver)."""
+        guard = TaskGuard(name, action, health=None, clock=self._clock,
+                          station_id=self.station_id)
+        self.guards.append(guard)
+        return guard
 
     def _emit(self, item: Item) -> None:
         if self.locator is not None:
@@ -394,7 +346,8 @@ class StationAgent:
                 threading.Thread(target=self._upload_loop, args=(stop,), name="uplink",
                                  daemon=True)
             )
-        self.control.add("flush", 1.0, lambda: self.sink.flush(self._clock()))
+        self.control.add("flush", 1.0, self._guarded("flush",
+                                                     lambda: self.sink.flush(self._clock())))
         for t in threads:
             t.start()
         try:
@@ -409,7 +362,12 @@ class StationAgent:
     def _upload_loop(self, stop: threading.Event) -> None:
         assert self.uplink is not None
         while not stop.is_set():
-            self.uplink.run_once()
+            try:
+                self.uplink.run_once()
+            except Exception:  # noqa: BLE001 - the upload thread must not die
+                log.exception("upload pass of %s failed", self.station_id)
+                stop.wait(5.0)
+                continue
             stop.wait(max(0.2, min(5.0, self.uplink.next_attempt_s - time.monotonic())))
 
     def close(self) -> None:

@@ -23,12 +23,15 @@ location   emitter position estimate    never dropped
 from __future__ import annotations
 
 import base64
+import hashlib
+import re
 import uuid
 from typing import Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dsp.errors import ParameterError
 from dsp.types import Emission, Spectrum
 
 __all__ = [
@@ -44,14 +47,45 @@ __all__ = [
     "SpectrumItem",
     "NEVER_DROPPED",
     "new_batch_id",
+    "STATION_ID_PATTERN",
+    "check_station_id",
 ]
 
 #: Kinds the disk-full policy never drops.
 NEVER_DROPPED = frozenset({"emission", "evidence", "location"})
 
 BATCH_ID_PATTERN = r"^[A-Za-z0-9_.-]{8,80}$"
+#: Station ids: lower-case letters, digits and hyphens, 1-64, starting with a letter or
+#: digit. They become folder names (evidence), time-series tags and URL parts.
+STATION_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{0,63}$"
+#: Free text that becomes a time-series tag: no backslash, no control character.
+TAG_TEXT_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\\]+$"
 MAX_SPECTRUM_BINS = 1 << 20
 MAX_EVIDENCE_BYTES = 64 << 20
+#: Largest integer an item may carry: well inside int64 (the stores' integers, and
+#: time stamps in ns up to the year 2116), so that sums and offsets cannot overflow.
+MAX_INT = 2**62
+#: Non-negative integers that fit the stores (time stamps in ns, counters).
+NonNegInt = Annotated[int, Field(ge=0, le=MAX_INT)]
+_STATION_ID = re.compile(STATION_ID_PATTERN)
+
+
+def check_station_id(station_id: str) -> str:
+    """``station_id`` when it has the safe form (:data:`STATION_ID_PATTERN`).
+
+    >>> check_station_id("huu-nghi")
+    'huu-nghi'
+    >>> check_station_id("../x")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dsp.errors.ParameterError: ... station id '../x' is not of the form ...
+    """
+    if not isinstance(station_id, str) or not _STATION_ID.fullmatch(station_id):
+        raise ParameterError(
+            f"mã trạm không hợp lệ / station id {str(station_id)[:70]!r} is not of the form "
+            "lower-case letters, digits, hyphens (1-64)"
+        )
+    return station_id
 
 
 def new_batch_id() -> str:
@@ -60,7 +94,8 @@ def new_batch_id() -> str:
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # NaN and infinities never travel (JSON has no such numbers; stores refuse them).
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class PositionTag(_Model):
@@ -76,16 +111,16 @@ class PositionTag(_Model):
 class SpectrumItem(_Model):
     kind: Literal["spectrum"] = "spectrum"
     band: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
-    receiver_id: str = Field(max_length=128)
+    receiver_id: str = Field(max_length=128, pattern=TAG_TEXT_PATTERN)
     f_start_hz: float = Field(gt=0)
     f_step_hz: float = Field(gt=0)
     n_bins: int = Field(ge=1, le=MAX_SPECTRUM_BINS)
     power_db_b64: str
     power_unit: Literal["dBFS", "dBm"]
     rbw_hz: float = Field(gt=0)
-    t_start_ns: int = Field(ge=0)
-    t_end_ns: int = Field(ge=0)
-    n_averages: int = Field(default=1, ge=1)
+    t_start_ns: NonNegInt
+    t_end_ns: NonNegInt
+    n_averages: int = Field(default=1, ge=1, le=MAX_INT)
     overload: bool = False
     #: The estimated noise floor (power per bin, ``power_unit``), when the station knows it.
     noise_floor_db: float | None = None
@@ -155,7 +190,7 @@ class SpectrumItem(_Model):
 class EmissionItem(_Model):
     kind: Literal["emission"] = "emission"
     band: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
-    receiver_id: str = Field(max_length=128)
+    receiver_id: str = Field(max_length=128, pattern=TAG_TEXT_PATTERN)
     f_hz: float = Field(gt=0)
     bw_99_hz: float = Field(ge=0)
     bw_xdb_hz: float = Field(ge=0)
@@ -165,8 +200,8 @@ class EmissionItem(_Model):
     noise_floor_db: float
     power_unit: Literal["dBFS", "dBm"]
     f_resolution_hz: float = Field(gt=0)
-    t_first_ns: int = Field(ge=0)
-    t_last_ns: int = Field(ge=0)
+    t_first_ns: NonNegInt
+    t_last_ns: NonNegInt
     e_dbuv_m: float | None = None
     flags: tuple[str, ...] = ()
     position: PositionTag | None = None
@@ -217,47 +252,47 @@ class EmissionItem(_Model):
 class ChannelPowerItem(_Model):
     kind: Literal["channel"] = "channel"
     plan: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
-    channel: str = Field(min_length=1, max_length=32)
-    receiver_id: str = Field(max_length=128)
+    channel: str = Field(min_length=1, max_length=32, pattern=TAG_TEXT_PATTERN)
+    receiver_id: str = Field(max_length=128, pattern=TAG_TEXT_PATTERN)
     f_hz: float = Field(gt=0)
     bw_hz: float = Field(gt=0)
     power_db: float
     power_unit: Literal["dBFS", "dBm"]
     e_dbuv_m: float | None = None
-    t_ns: int = Field(ge=0)
+    t_ns: NonNegInt
     position: PositionTag | None = None
 
 
 class OccupancyItem(_Model):
     kind: Literal["occupancy"] = "occupancy"
     band: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,32}$")
-    channel: str = Field(min_length=1, max_length=32)
+    channel: str = Field(min_length=1, max_length=32, pattern=TAG_TEXT_PATTERN)
     f_hz: float = Field(gt=0)
     fraction: float = Field(ge=0, le=1)
     threshold_db: float
     #: Unit of ``threshold_db``: the unit of the spectra the occupancy was measured on.
     power_unit: Literal["dBFS", "dBm"] = "dBFS"
-    n_samples: int = Field(ge=1)
-    t_start_ns: int = Field(ge=0)
-    t_end_ns: int = Field(ge=0)
+    n_samples: int = Field(ge=1, le=MAX_INT)
+    t_start_ns: NonNegInt
+    t_end_ns: NonNegInt
 
 
 class HealthItem(_Model):
     kind: Literal["health"] = "health"
-    receiver_id: str = Field(max_length=128)
+    receiver_id: str = Field(max_length=128, pattern=TAG_TEXT_PATTERN)
     state: Literal["open", "reopening", "failed", "closed"]
-    overloads: int = Field(ge=0)
-    dropped_samples: int = Field(ge=0)
-    failures: int = Field(ge=0)
-    reopens: int = Field(ge=0)
+    overloads: NonNegInt
+    dropped_samples: NonNegInt
+    failures: NonNegInt
+    reopens: NonNegInt
     #: Total time (s) the receiver was not measuring because it had failed.
     gap_s: float = Field(ge=0)
     last_error: str | None = Field(default=None, max_length=500)
     cpu_percent: float | None = None
     temp_c: float | None = None
     gps_fix: bool | None = None
-    outbox_depth: int = Field(ge=0)
-    t_ns: int = Field(ge=0)
+    outbox_depth: NonNegInt
+    t_ns: NonNegInt
     position: PositionTag | None = None
     #: The receiver's frequency error estimated from reference carriers and applied
     #: to its measurements (apparent ppm: measured = true * (1 + ppm * 1e-6)); None:
@@ -272,11 +307,17 @@ class EvidenceItem(_Model):
     f_hz: float = Field(gt=0)
     f_center_hz: float = Field(gt=0)
     sample_rate_hz: float = Field(gt=0)
-    t_start_ns: int = Field(ge=0)
+    t_start_ns: NonNegInt
     sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
-    meta_json: str
+    meta_json: str = Field(max_length=1 << 20)
     data_b64: str = Field(max_length=MAX_EVIDENCE_BYTES * 4 // 3 + 4)
     position: PositionTag | None = None
+
+    @model_validator(mode="after")
+    def _check_sha256(self) -> EvidenceItem:
+        if hashlib.sha256(self.data()).hexdigest() != self.sha256:
+            raise ValueError("evidence data does not match its sha256")
+        return self
 
     @field_validator("data_b64")
     @classmethod
@@ -299,10 +340,10 @@ class LocationItem(_Model):
     lat_deg: float = Field(ge=-90, le=90)
     lon_deg: float = Field(ge=-180, le=180)
     radius_m: float = Field(ge=0)
-    n_points: int = Field(ge=3)
+    n_points: int = Field(ge=3, le=MAX_INT)
     path_loss_exponent: float
     rms_error_db: float = Field(ge=0)
-    t_ns: int = Field(ge=0)
+    t_ns: NonNegInt
 
 
 Item = Annotated[
@@ -321,12 +362,12 @@ class Batch(_Model):
     """One upload unit: a station's results, in order, under one id."""
 
     batch_id: str = Field(pattern=BATCH_ID_PATTERN)
-    station_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    station_id: str = Field(pattern=STATION_ID_PATTERN)
     station_kind: Literal["fixed", "field_kit"] = "fixed"
-    seq: int = Field(ge=0, description="the station's outbox sequence number")
-    created_t_ns: int = Field(ge=0)
+    seq: NonNegInt = Field(description="the station's outbox sequence number")
+    created_t_ns: NonNegInt
     #: How many items the disk-full policy removed from this batch before upload.
-    thinned: int = Field(default=0, ge=0)
+    thinned: NonNegInt = 0
     items: list[Item] = Field(default_factory=list, max_length=100_000)
 
     def count(self, kind: str) -> int:

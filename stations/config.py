@@ -7,7 +7,7 @@ Frequencies may be written as numbers in Hz or with a unit (``"87.5 MHz"``, ``"2
 Example
 -------
 >>> cfg = parse_site_config('''
-... station: {id: LS-HN, name: "Hữu Nghị", kind: fixed,
+... station: {id: ls-hn, name: "Hữu Nghị", kind: fixed,
 ...           position: {lat_deg: 21.97, lon_deg: 106.70}}
 ... receivers: [{id: rx0, spec: "simulator:lang_son_demo"}]
 ... tasks: [{type: sweep, name: fm, f_start_hz: 87.5 MHz, f_stop_hz: 108 MHz, every_s: 10}]
@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 from dsp.errors import ConfigError, InputFormatError
+from stations.batch import STATION_ID_PATTERN
 
 __all__ = [
     "AntennaConfig",
@@ -96,7 +97,8 @@ class PositionConfig(_Strict):
 
 
 class StationInfo(_Strict):
-    id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    #: Lower-case letters, digits, hyphens (1-64): it names folders and tags.
+    id: str = Field(pattern=STATION_ID_PATTERN)
     name: str = Field(min_length=1)
     kind: Literal["fixed", "field_kit"] = "fixed"
     position: PositionConfig | None = None
@@ -164,6 +166,23 @@ class ReceiverConfig(_Strict):
         except ConfigError as err:
             raise ValueError(str(err)) from None
         return value
+
+
+#: The FFT sizes a sweep uses (mirrors ``stations.tasks.fft_size_for_rbw``; a test
+#: checks the two agree) and the Hann window's ENBW in bins.
+FFT_SIZE_MIN = 64
+FFT_SIZE_MAX = 65536
+HANN_ENBW_BINS = 1.5
+
+
+def rbw_range_hz(sample_rate_hz: float) -> tuple[float, float]:
+    """The RBWs a sweep can honour at ``sample_rate_hz``: (finest, coarsest) in Hz.
+
+    >>> [round(x) for x in rbw_range_hz(2.4e6)]
+    [55, 56250]
+    """
+    return (sample_rate_hz * HANN_ENBW_BINS / FFT_SIZE_MAX,
+            sample_rate_hz * HANN_ENBW_BINS / FFT_SIZE_MIN)
 
 
 class _TaskBase(_Strict):
@@ -324,6 +343,18 @@ class SiteConfig(_Strict):
                 )
         if self.station.kind == "fixed" and self.station.position is None:
             raise ValueError("a fixed station needs station.position")
+        for k, task in enumerate(self.tasks):
+            if isinstance(task, SweepTask):
+                rx = self.receiver_for(task.receiver)
+                low, high = rbw_range_hz(rx.sample_rate_hz)
+                if not low <= task.rbw_hz <= high:
+                    # Refused, not clamped: a 5 MHz RBW silently measured at 56 kHz is a
+                    # different measurement from the one the inspector asked for.
+                    raise ValueError(
+                        f"tasks.{k}.rbw_hz: {task.rbw_hz:g} Hz cannot be honoured on receiver "
+                        f"{rx.id!r} at {rx.sample_rate_hz:g} S/s: possible {low:.0f} Hz to "
+                        f"{high:.0f} Hz (Hann window, FFT {FFT_SIZE_MIN}-{FFT_SIZE_MAX} bins)"
+                    )
         return self
 
     def receiver_for(self, task_receiver: str | None) -> ReceiverConfig:
@@ -356,6 +387,9 @@ def parse_site_config(text: str, *, source: str = "<site config>") -> SiteConfig
     """
     try:
         data = yaml.safe_load(text)
+    except RecursionError as err:
+        raise InputFormatError("YAML lồng nhau quá sâu / YAML nested too deeply",
+                               source=source) from err
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None

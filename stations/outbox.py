@@ -25,6 +25,7 @@ The file is created with ``auto_vacuum=INCREMENTAL`` so freed pages go back to d
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -34,7 +35,7 @@ from pathlib import Path
 from dsp.errors import StorageError
 from stations.batch import NEVER_DROPPED, Batch, Item, new_batch_id
 
-__all__ = ["Outbox", "OutboxStats", "ThinReport"]
+__all__ = ["Outbox", "OutboxStats", "RejectedRecord", "ThinReport"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS batches (
@@ -50,7 +51,19 @@ CREATE TABLE IF NOT EXISTS batches (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS ix_batches_state_seq ON batches (state, seq);
+CREATE TABLE IF NOT EXISTS rejected_items (
+    batch_id TEXT NOT NULL,
+    idx INTEGER NOT NULL,
+    kind TEXT,
+    reason TEXT NOT NULL,
+    item_json BLOB,
+    t_ns INTEGER NOT NULL,
+    PRIMARY KEY (batch_id, idx)
+);
 """
+
+#: Most bytes of one refused item kept in the rejected log.
+MAX_REJECTED_ITEM_BYTES = 256 * 1024
 
 #: Stage 3 of the policy: kinds dropped after the spectra.
 _SECOND_TIER = frozenset({"channel", "occupancy", "health"})
@@ -63,6 +76,20 @@ class OutboxStats:
     sent: int
     rejected: int
     over_limit: bool
+    #: Items the centre refused out of batches it took (the rejected log).
+    rejected_items: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedRecord:
+    """An item the centre refused, kept in the outbox's rejected log with the reason."""
+
+    batch_id: str
+    index: int
+    kind: str | None
+    reason: str
+    item_json: str | None
+    t_ns: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +140,11 @@ class Outbox:
             self._db.executescript(_SCHEMA)
         except sqlite3.Error as err:
             raise StorageError(f"outbox {self.path}: cannot open: {err}") from err
+        except OSError as err:  # its folder cannot be made (a file in the way, no rights)
+            raise StorageError(
+                f"không mở được hàng đợi / outbox {self.path}: cannot open: "
+                f"{err.strerror or err}"
+            ) from err
 
     # -- writing -----------------------------------------------------------------
 
@@ -137,15 +169,61 @@ class Outbox:
             self._enforce_limit_locked()
         return batch
 
-    def mark_sent(self, batch_id: str, *, t_ns: int) -> None:
-        """The centre acknowledged ``batch_id``: drop its payload, keep its row."""
+    def mark_sent(
+        self, batch_id: str, *, t_ns: int, rejected: Sequence[dict] = ()
+    ) -> None:
+        """The centre acknowledged ``batch_id``: drop its payload, keep its row.
+
+        ``rejected``: the items the centre refused (``{"index", "kind", "reason"}``),
+        kept with their JSON in the rejected log, in the same transaction.
+        """
         with self._lock, self._tx():
+            if rejected:
+                self._log_rejected_locked(batch_id, rejected, int(t_ns))
             self._db.execute(
                 "UPDATE batches SET state='sent', payload=NULL, size_bytes=0, sent_t_ns=?,"
                 " attempts=attempts+1 WHERE batch_id=?",
                 (int(t_ns), batch_id),
             )
         self._vacuum()
+
+    def _log_rejected_locked(self, batch_id: str, rejected: Sequence[dict], t_ns: int) -> None:
+        row = self._db.execute(
+            "SELECT payload FROM batches WHERE batch_id=?", (batch_id,)
+        ).fetchone()
+        items: list = []
+        if row is not None and row[0] is not None:
+            try:
+                items = json.loads(bytes(row[0])).get("items", [])
+            except (ValueError, AttributeError):
+                items = []
+        for r in rejected:
+            try:
+                idx = int(r.get("index", -1))
+            except (TypeError, ValueError):
+                idx = -1
+            item_json = None
+            if 0 <= idx < len(items):
+                item_json = json.dumps(items[idx])[:MAX_REJECTED_ITEM_BYTES]
+            self._db.execute(
+                "INSERT OR IGNORE INTO rejected_items (batch_id, idx, kind, reason, item_json,"
+                " t_ns) VALUES (?, ?, ?, ?, ?, ?)",
+                (batch_id, idx, str(r.get("kind") or "")[:32] or None,
+                 str(r.get("reason", ""))[:1000], item_json, t_ns),
+            )
+
+    def rejected_items(self, limit: int = 1000) -> list[RejectedRecord]:
+        """The rejected log: items the centre refused, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT batch_id, idx, kind, reason, item_json, t_ns FROM rejected_items"
+                " ORDER BY t_ns, batch_id, idx LIMIT ?",
+                (int(limit),),
+            ).fetchall()
+        return [
+            RejectedRecord(b, int(i), k, r, j.decode() if isinstance(j, bytes) else j, int(t))
+            for b, i, k, r, j, t in rows
+        ]
 
     def mark_rejected(self, batch_id: str, error: str) -> None:
         """The centre refused ``batch_id`` as invalid: keep it, stop sending it."""
@@ -195,12 +273,14 @@ class Outbox:
                     " GROUP BY state"
                 )
             )
+            n_items = int(self._db.execute("SELECT COUNT(*) FROM rejected_items").fetchone()[0])
         return OutboxStats(
             pending=int(rows.get("pending", (0, 0))[0]),
             pending_bytes=int(rows.get("pending", (0, 0))[1]),
             sent=int(rows.get("sent", (0, 0))[0]),
             rejected=int(rows.get("rejected", (0, 0))[0]),
             over_limit=self.over_limit,
+            rejected_items=n_items,
         )
 
     def batch_ids(self, state: str | None = None) -> list[str]:

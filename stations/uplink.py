@@ -12,6 +12,7 @@ the oldest pending batch, so a restart resumes where the last run stopped.
 
 from __future__ import annotations
 
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -22,6 +23,8 @@ import httpx
 from stations.outbox import Outbox
 
 __all__ = ["INGEST_PATH", "Uplink", "UplinkPass"]
+
+log = logging.getLogger(__name__)
 
 #: The centre's ingest route (api/routes/ingest.py).
 INGEST_PATH = "/api/v1/ingest/batches"
@@ -94,6 +97,8 @@ class Uplink:
         self.total_sent = 0
         self.total_duplicates = 0
         self.total_rejected = 0
+        #: Items the centre refused out of batches it took (kept in the rejected log).
+        self.total_rejected_items = 0
 
     def backoff_s(self, failures: int) -> float:
         """Delay after ``failures`` consecutive failures: doubling, capped, 50-100 % jitter."""
@@ -147,8 +152,17 @@ class Uplink:
         except httpx.HTTPError as err:
             return f"{type(err).__name__}: {err}"
         if resp.status_code == 200:
-            self.outbox.mark_sent(batch_id, t_ns=self._wall_ns())
-            status = _json_status(resp)
+            body = _json_body(resp)
+            refused = body.get("rejected") or []
+            if not isinstance(refused, list):
+                refused = []
+            refused = [r for r in refused if isinstance(r, dict)]
+            self.outbox.mark_sent(batch_id, t_ns=self._wall_ns(), rejected=refused)
+            status = body.get("status")
+            if refused and status != "duplicate":
+                self.total_rejected_items += len(refused)
+                log.warning("batch %s: the centre refused %d items (first: %s)", batch_id,
+                            len(refused), str(refused[0].get("reason", ""))[:200])
             if status == "duplicate":
                 self.total_duplicates += 1
                 return "duplicate"
@@ -161,6 +175,8 @@ class Uplink:
         # Any other 4xx: this batch will never be accepted as it is. Keep it, skip it.
         self.outbox.mark_rejected(batch_id, f"HTTP {resp.status_code}: {resp.text[:1000]}")
         self.total_rejected += 1
+        log.warning("batch %s refused by the centre: HTTP %d: %s", batch_id,
+                    resp.status_code, resp.text[:200])
         return f"rejected HTTP {resp.status_code}"
 
     def _fail(self, error: str, batch_id: str) -> None:
@@ -171,9 +187,9 @@ class Uplink:
         self.next_attempt_s = self._clock() + self.backoff_s(self.consecutive_failures)
 
 
-def _json_status(resp: httpx.Response) -> str | None:
+def _json_body(resp: httpx.Response) -> dict:
     try:
         body = resp.json()
     except ValueError:
-        return None
-    return body.get("status") if isinstance(body, dict) else None
+        return {}
+    return body if isinstance(body, dict) else {}

@@ -16,8 +16,12 @@ console = Console(soft_wrap=True)
 
 
 def _line(ok: bool | None, text: str) -> None:
+    from rfwatch.logs import redact
+
     mark = {True: "[green]✓[/]", False: "[red]✗[/]", None: "[yellow]![/]"}[ok]
-    console.print(f"{mark} {text}", highlight=False)
+    # Passwords in URLs (user:secret@host) and tokens never reach the screen.
+    console.print(mark, highlight=False, end=" ")
+    console.print(redact(text), highlight=False, markup=False)
 
 
 def doctor() -> None:

@@ -11,7 +11,7 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from dsp.errors import ConfigError
+from dsp.errors import ConfigError, ParameterError, RfwatchError
 from rfwatch.state import get_settings
 
 console = Console()
@@ -57,6 +57,10 @@ def station_run(
         None, help="Dừng sau N giây / stop after N seconds (default: run until stopped)"
     ),
     seed: int = typer.Option(0, help="Hạt giống bộ mô phỏng / simulator seed"),
+    live: bool | None = typer.Option(
+        None, "--live/--no-live",
+        help="Bảng trạng thái trực tiếp / live status panel (default: on a terminal)",
+    ),
 ) -> None:
     """Chạy trạm đo / run a border station or field kit (measure, queue, upload)."""
     from stations.agent import OutboxSink, StationAgent
@@ -86,10 +90,13 @@ def station_run(
     evidence_dir = cfg.evidence_dir or (
         Path(get_settings().home) / "stations" / cfg.station.id / "evidence"
     )
+    from stations.status import StatusSink
+
+    status = StatusSink(OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch))
     agent = StationAgent(
         cfg,
         open_receiver=lambda c: open_site_receiver(c, seed=seed),
-        sink=OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch),
+        sink=status,
         position_source=position_source,
         outbox=outbox,
         uplink=uplink,
@@ -102,8 +109,12 @@ def station_run(
         f"Trạm / station {cfg.station.id}: {len(cfg.receivers)} máy thu / receivers, "
         f"{len(cfg.tasks)} nhiệm vụ / tasks, hàng đợi / outbox {outbox.path}"
     )
+    show = console.is_terminal if live is None else live
     try:
-        agent.run(until_ns=until, stop=stop)
+        if show:
+            _run_with_live_view(agent, status, until, stop)
+        else:
+            agent.run(until_ns=until, stop=stop)
     except KeyboardInterrupt:
         stop.set()
     finally:
@@ -114,49 +125,137 @@ def station_run(
         outbox.close()
 
 
+def _check_port_free(host: str, port: int) -> None:
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as err:
+        raise ConfigError(
+            f"không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}"
+        ) from err
+
+
+def _run_with_live_view(agent, status, until, stop) -> None:  # noqa: ANN001
+    """Run the agent in a thread and redraw its status once a second until it ends."""
+    from rich.live import Live
+
+    from rfwatch.station_view import render
+    from stations.status import snapshot
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            agent.run(until_ns=until, stop=stop)
+        except BaseException as err:  # noqa: BLE001 - shown after the view closes
+            errors.append(err)
+            stop.set()
+
+    worker = threading.Thread(target=run, name="station", daemon=True)
+    worker.start()
+    with Live(render(snapshot(agent, status)), console=console, refresh_per_second=2) as view:
+        while worker.is_alive():
+            worker.join(timeout=1.0)
+            view.update(render(snapshot(agent, status)))
+    if errors:
+        raise errors[0]
+
+
 def central_run(
-    host: str = typer.Option("127.0.0.1", help="Địa chỉ / address to listen on"),
-    port: int = typer.Option(8600, help="Cổng / port"),
+    host: str | None = typer.Option(None, help="Địa chỉ / address to listen on [127.0.0.1]"),
+    port: int | None = typer.Option(None, min=1, max=65535, help="Cổng / port [8600]"),
+    workers: int | None = typer.Option(
+        None, "--workers", min=1, max=64,
+        help="Số tiến trình / worker processes (more than 1 needs PostgreSQL and InfluxDB)",
+    ),
 ) -> None:
     """Chạy trung tâm / run the centre (ingest API; web pages later)."""
     import uvicorn
 
-    from api.app import create_app
-    from rfwatch.demo import central_config
+    from rfwatch.central import export_settings, prepare_centre
 
-    app = create_app(config=central_config(get_settings()))
-    console.print(f"Trung tâm / centre on http://{host}:{port}")
+    settings = get_settings()
+    host = host or settings.centre.host
+    port = port or settings.centre.port
+    workers = workers or settings.centre.workers
+    _check_port_free(host, port)
+    prepare_centre(settings, workers=workers)
+    export_settings(settings)
+    console.print(
+        f"Trung tâm / centre on http://{host}:{port} ({workers} tiến trình / workers)"
+    )
     # Stations post every few seconds: keep their connections open longer than that,
     # or a post can race the server closing an idle connection.
     from api.serve import WS_PROTOCOL
 
-    uvicorn.run(app, host=host, port=port, log_level="warning", timeout_keep_alive=75,
-                ws=WS_PROTOCOL)
+    try:
+        uvicorn.run(
+            "rfwatch.central:app_factory", factory=True, host=host, port=port,
+            workers=workers, log_level="warning", timeout_keep_alive=75, ws=WS_PROTOCOL,
+        )
+    except OSError as err:
+        raise ConfigError(
+            f"không mở được cổng / cannot listen on {host}:{port}: {err.strerror or err}"
+        ) from err
 
 
 def central_token(
-    station_id: str = typer.Argument(..., help="Mã trạm / station id"),
-    name: str = typer.Option(..., help="Tên trạm / station name"),
+    station_id: str = typer.Argument(
+        ..., help="Mã trạm / station id; or `revoke` / `rotate` followed by the station id"
+    ),
+    target: str | None = typer.Argument(None, help="Mã trạm của revoke/rotate / station id"),
+    name: str | None = typer.Option(None, help="Tên trạm / station name (to register)"),
     kind: str = typer.Option("fixed", help="fixed | field_kit"),
     lat: float | None = typer.Option(None, help="Vĩ độ / latitude (deg)"),
     lon: float | None = typer.Option(None, help="Kinh độ / longitude (deg)"),
+    ttl_days: float | None = typer.Option(
+        None, "--ttl-days", min=1e-6, help="Hết hạn sau N ngày / the token expires after N days"
+    ),
 ) -> None:
-    """Đăng ký trạm và cấp mã / register a station and issue its bearer token (printed once)."""
-    from stations.tokens import issue_token, register_station
+    """Cấp, thu hồi, đổi mã trạm / issue, revoke or rotate a station's bearer token.
+
+    `central token STATION --name NAME` registers the station and prints a new token
+    (once). `central token revoke STATION` revokes every token of the station at once;
+    `central token rotate STATION` revokes them and prints a new one.
+    """
+    from centre.tokens import issue_token, register_station, revoke_tokens, rotate_token
+    from stations.batch import check_station_id
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade
 
+    action = None
+    if station_id in ("revoke", "rotate") and target is not None:
+        action, station_id = station_id, target
+    elif target is not None:
+        raise ParameterError(
+            f"thừa đối số / unexpected argument {target[:40]!r}: "
+            "use `token STATION --name NAME`, `token revoke STATION` or `token rotate STATION`"
+        )
+    check_station_id(station_id)
+    if action is None and not name:
+        raise ParameterError("cần --name để đăng ký trạm / --name is needed to register a station")
     settings = get_settings()
     Path(settings.home).mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
     engine = make_engine(settings.database_url)
+    ttl = ttl_days if ttl_days is not None else settings.centre.token_ttl_days
     try:
         with make_session_factory(engine).begin() as session:
-            from dsp.types import GeoPosition
+            if action == "revoke":
+                n = revoke_tokens(session, station_id)
+                console.print(f"Đã thu hồi / revoked {n} mã / tokens of {station_id}")
+                return
+            if action == "rotate":
+                token = rotate_token(session, station_id, ttl_days=ttl)
+            else:
+                from dsp.types import GeoPosition
 
-            pos = GeoPosition(lat, lon) if lat is not None and lon is not None else None
-            register_station(session, station_id, name=name, kind=kind, position=pos)
-            token = issue_token(session, station_id)
+                pos = GeoPosition(lat, lon) if lat is not None and lon is not None else None
+                register_station(session, station_id, name=name or station_id, kind=kind,
+                                 position=pos)
+                token = issue_token(session, station_id, ttl_days=ttl)
     finally:
         engine.dispose()
     typer.echo(token)
@@ -207,6 +306,12 @@ def field_sync(
             f"Đã gửi / delivered {uplink.total_sent} lô / batches "
             f"({uplink.total_duplicates} đã có / already there)"
         )
+        if uplink.total_rejected or uplink.total_rejected_items:
+            raise RfwatchError(
+                f"Trung tâm từ chối / the centre refused {uplink.total_rejected} lô / batches "
+                f"and {uplink.total_rejected_items} mục / items; they are kept in the outbox's "
+                f"rejected log ({outbox.path})"
+            )
     finally:
         uplink.close()
         outbox.close()

@@ -16,6 +16,7 @@ Examples
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from alembic import command
@@ -27,6 +28,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from dsp.errors import StorageError
 from storage.db import make_engine
+
+log = logging.getLogger(__name__)
 
 __all__ = ["current_revision", "downgrade", "head_revision", "upgrade"]
 
@@ -57,6 +60,7 @@ def upgrade(url: str, revision: str = "head") -> None:
             f"Nâng cấp CSDL thất bại / database upgrade failed ({_redact(url)}): "
             f"{_first_line(err)}"
         ) from err
+    log.info("database %s at %s", _redact(url), revision)
 
 
 def downgrade(url: str, revision: str) -> None:

@@ -15,8 +15,8 @@ import pytest
 from api.app import CentralConfig, CentralServices, create_app, open_central
 from api.serve import BackgroundServer
 from api.users import UserService
+from centre.tokens import issue_token, register_station
 from dsp.types import GeoPosition
-from stations.tokens import issue_token, register_station
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = Path(os.environ.get("RFWATCH_TEST_ARTIFACTS", REPO_ROOT / "test-artifacts")) / "e2e"

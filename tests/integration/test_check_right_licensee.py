@@ -133,13 +133,13 @@ def test_cases_from_check_open_sanction_cases_only_for_the_unlicensed(recordings
 def test_a_calibrated_border_station_opens_a_coordination_matter(tmp_path):
     """The station's calibrated FM sweep -> the centre's compliance step -> a
     coordination matter for the foreign station over its trigger, no sanction case."""
+    from centre.compliance_hook import CaseComplianceHook
     from compliance.cases import CaseService, case_summary
     from compliance.importers import read_foreign_stations, read_licences
     from compliance.registry import save_foreign_stations, save_licences
     from dsp.types import GeoPosition
     from stations.agent import MemorySink, StationAgent
     from stations.batch import EmissionItem
-    from stations.compliance_hook import CaseComplianceHook
     from stations.config import parse_site_config
     from storage.db import make_engine, make_session_factory
     from storage.migrations import upgrade

@@ -24,14 +24,14 @@ import sqlalchemy as sa
 
 from api.app import CentralConfig, create_app, open_central
 from api.serve import BackgroundServer
+from centre.models import IngestedBatch
+from centre.tokens import issue_token, register_station
 from dsp.types import GeoPosition
 from firmware_bridge.simulator import SimulatorReceiver, scene_path
 from stations.agent import OutboxSink, StationAgent
 from stations.batch import EmissionItem, HealthItem
 from stations.config import parse_site_config
-from stations.models import IngestedBatch
 from stations.outbox import Outbox
-from stations.tokens import issue_token, register_station
 from stations.uplink import Uplink
 from storage import names
 
@@ -309,11 +309,11 @@ def test_field_sync_is_idempotent(tmp_path: Path) -> None:
 
 
 def test_central_token_cli_registers_and_issues(tmp_path: Path) -> None:
-    from stations.tokens import station_for_token
+    from centre.tokens import station_for_token
     from storage.db import make_engine, make_session_factory
 
     home = tmp_path / "home"
-    cmd = [RFWATCH, "--home", str(home), "central", "token", "LS-X", "--name", "Trạm X",
+    cmd = [RFWATCH, "--home", str(home), "central", "token", "ls-x", "--name", "Trạm X",
            "--lat", "21.9", "--lon", "106.7"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RFWATCH_")}
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60)
@@ -323,7 +323,7 @@ def test_central_token_cli_registers_and_issues(tmp_path: Path) -> None:
     assert t1 != t2 and len(t1) >= 40
     engine = make_engine(f"sqlite:///{home / 'rfwatch.db'}")
     with make_session_factory(engine)() as session:
-        assert station_for_token(session, t1) == "LS-X" == station_for_token(session, t2)
+        assert station_for_token(session, t1) == "ls-x" == station_for_token(session, t2)
         assert station_for_token(session, t1 + "x") is None
         # Only the hash is stored.
         stored = session.execute(sa.text("SELECT token_sha256 FROM station_tokens")).all()

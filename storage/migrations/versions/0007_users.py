@@ -2,7 +2,7 @@
 becomes append-only in the database.
 
 Revision ID: 0007_users
-Revises: 0005_band_licences
+Revises: 0006_centre
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_users"
-down_revision = "0005_band_licences"
+down_revision = "0006_centre"
 branch_labels = None
 depends_on = None
 

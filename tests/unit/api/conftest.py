@@ -15,9 +15,9 @@ from fastapi.testclient import TestClient
 from api.app import CentralConfig, CentralServices, create_app, open_central
 from api.models import ROLES
 from api.users import UserService
+from centre.tokens import issue_token, register_station
 from dsp.types import GeoPosition, Spectrum
 from stations.batch import Batch, EmissionItem, SpectrumItem, new_batch_id
-from stations.tokens import issue_token, register_station
 
 T0 = 1_772_413_200_000_000_000  # 2026-03-02T01:00:00Z
 PASSWORD = "mật-khẩu-đủ-dài"

@@ -148,8 +148,8 @@ def test_alarms_cases_and_users_on_postgres(pg_url: str, tmp_path) -> None:  # n
     from api.alarms import AlarmWatcher
     from api.app import CentralConfig, open_central
     from api.users import UserService
+    from centre.tokens import issue_token, register_station
     from dsp.types import GeoPosition
-    from stations.tokens import issue_token, register_station
 
     services = open_central(CentralConfig(
         home=tmp_path, database_url=pg_url,

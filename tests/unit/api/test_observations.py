@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from fastapi.testclient import TestClient
 
-from stations.central import reduce_spectrum
+from centre.ingest import reduce_spectrum
 
 from .conftest import T0, bearer, ingest, make_batch
 

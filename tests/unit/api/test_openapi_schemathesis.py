@@ -23,8 +23,8 @@ from schemathesis.checks import (
 
 from api.app import CentralConfig, create_app, open_central
 from api.users import UserService
+from centre.tokens import issue_token, register_station
 from dsp.types import GeoPosition
-from stations.tokens import issue_token, register_station
 
 from .conftest import make_batch
 

@@ -110,7 +110,7 @@ def _points() -> list[Point]:
 
 @pytest.fixture(scope="module")
 def centre(tmp_path_factory: pytest.TempPathFactory) -> Centre:
-    from stations.tokens import register_station
+    from centre.tokens import register_station
 
     home = tmp_path_factory.mktemp("report-home")
     db_url = f"sqlite:///{home / 'rfwatch.db'}"

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from api.app import CentralConfig, CentralServices, create_app, open_central
+from centre.tokens import issue_token, register_station
 from dsp.types import GeoPosition
-from stations.tokens import issue_token, register_station
 
 
 @dataclass
@@ -32,7 +32,7 @@ def centre(tmp_path: Path) -> Iterator[Centre]:
     services = open_central(config)
     tokens = {}
     with services.sessions.begin() as session:
-        for sid in ("LS-HN", "LS-TT"):
+        for sid in ("ls-hn", "ls-tt"):
             register_station(
                 session, sid, name=sid, kind="fixed", position=GeoPosition(21.9, 106.7)
             )

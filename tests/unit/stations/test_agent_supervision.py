@@ -33,7 +33,7 @@ emitters:
 """
 
 SITE = """
-station: {id: LS-T, name: test, kind: fixed, position: {lat_deg: 21.9, lon_deg: 106.7}}
+station: {id: ls-t, name: test, kind: fixed, position: {lat_deg: 21.9, lon_deg: 106.7}}
 receivers: [{id: rx0, spec: "simulator:scene.yaml", gain_db: 30}]
 tasks:
   - {type: sweep, name: vhf, f_start_hz: 163 MHz, f_stop_hz: 164 MHz, rbw_hz: 10 kHz,

@@ -46,7 +46,7 @@ def health_item(i: int) -> HealthItem:
 
 
 def test_append_is_ordered_and_round_trips(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     b1 = box.append([emission_item(1)], created_t_ns=T0)
     b2 = box.append([spectrum_item(2), health_item(2)], created_t_ns=T0 + 1)
     assert (b1.seq, b2.seq) == (1, 2) and b1.batch_id != b2.batch_id
@@ -59,7 +59,7 @@ def test_append_is_ordered_and_round_trips(tmp_path: Path) -> None:
     assert box.batch_ids("sent") == [b1.batch_id]
     box.close()
     # Durable: a new process (here: a new connection) sees the same queue.
-    again = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    again = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     assert [b.batch_id for b in again.pending()] == [b2.batch_id]
     assert again.append([], created_t_ns=T0).seq == 3  # sequence never goes back
 
@@ -73,7 +73,7 @@ def test_file_is_wal(tmp_path: Path) -> None:
 def test_disk_full_thins_spectra_first_and_never_drops_emissions(tmp_path: Path) -> None:
     one_spectrum = len(spectrum_item(0).model_dump_json())
     # Room for about 10 batches of (spectrum + emission + health).
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN", max_bytes=10 * one_spectrum)
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn", max_bytes=10 * one_spectrum)
     appended = []
     for i in range(16):
         appended.append(
@@ -111,7 +111,7 @@ def test_only_never_dropped_items_left_reports_over_limit(tmp_path: Path) -> Non
         sha256=hashlib.sha256(data).hexdigest(), meta_json="{}",
         data_b64=base64.b64encode(data).decode(),
     )
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN", max_bytes=5000)
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn", max_bytes=5000)
     for i in range(4):
         box.append([evidence, emission_item(i), health_item(i), spectrum_item(i, 50)],
                    created_t_ns=T0 + i)
@@ -124,7 +124,7 @@ def test_only_never_dropped_items_left_reports_over_limit(tmp_path: Path) -> Non
 
 
 def test_sent_batches_free_their_space(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     ids = [box.append([spectrum_item(i, 20000)], created_t_ns=T0).batch_id for i in range(20)]
     size_full = (tmp_path / "o.sqlite").stat().st_size + (tmp_path / "o.sqlite-wal").stat().st_size
     for bid in ids:

@@ -46,7 +46,7 @@ emitters:
 """
 
 SITE = """
-station: {id: LS-P, name: test, kind: fixed, position: {lat_deg: 21.9, lon_deg: 106.7}}
+station: {id: ls-p, name: test, kind: fixed, position: {lat_deg: 21.9, lon_deg: 106.7}}
 receivers: [{id: rx0, spec: "simulator:scene.yaml", gain_db: 8.7}]
 reference_carriers_hz: [93.5 MHz, 97.0 MHz, 101.0 MHz]
 tasks:

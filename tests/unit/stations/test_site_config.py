@@ -14,7 +14,7 @@ from stations.config import load_site_config, parse_frequency_hz, parse_site_con
 SITES = Path(__file__).resolve().parents[3] / "stations" / "sites"
 
 GOOD = """
-station: {id: LS-HN, name: "Hữu Nghị", kind: fixed, position: {lat_deg: 21.97, lon_deg: 106.70}}
+station: {id: ls-hn, name: "Hữu Nghị", kind: fixed, position: {lat_deg: 21.97, lon_deg: 106.70}}
 receivers:
   - {id: rx0, spec: "rtlsdr:00000001", gain_db: 30}
   - {id: rx1, spec: "rtltcp:192.168.1.5:1234"}

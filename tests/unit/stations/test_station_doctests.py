@@ -11,9 +11,12 @@ MODULES = [
     "stations.config",
     "stations.scheduler",
     "stations.locate",
-    "stations.central",
+    "stations.batch",
+    "centre.ingest",
     "stations.tasks",
-    "api.live",
+    "centre.live",
+    "firmware_bridge.simulator.nmea",
+    "rfwatch.logs",
 ]
 
 

@@ -69,7 +69,7 @@ def test_per_hop_analysis_under_agc_would_cut_it_into_fragments() -> None:
 def test_stitched_analysis_needs_a_fixed_gain() -> None:
     with pytest.raises(InputFormatError, match="fixed gain_db") as err:
         parse_site_config("""
-station: {id: LS-T, name: t, kind: fixed, position: {lat_deg: 21.9, lon_deg: 106.7}}
+station: {id: ls-t, name: t, kind: fixed, position: {lat_deg: 21.9, lon_deg: 106.7}}
 receivers: [{id: rx0, spec: "simulator:lang_son_demo"}]
 tasks:
   - {type: sweep, name: tv, f_start_hz: 538 MHz, f_stop_hz: 554 MHz, every_s: 60,

@@ -28,10 +28,10 @@ def free_port() -> int:
 
 
 def test_delivers_in_order_once(tmp_path: Path, centre, app) -> None:  # noqa: ANN001
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     ids = [box.append([health(i)], created_t_ns=T0 + i).batch_id for i in range(5)]
     with BackgroundServer(app) as server:
-        up = Uplink(box, url=server.url, token=centre.tokens["LS-HN"])
+        up = Uplink(box, url=server.url, token=centre.tokens["ls-hn"])
         result = up.run_once()
         assert (result.sent, result.duplicates, result.error) == (5, 0, None)
         assert box.depth() == 0 and box.batch_ids("sent") == ids
@@ -39,7 +39,7 @@ def test_delivers_in_order_once(tmp_path: Path, centre, app) -> None:  # noqa: A
 
 
 def test_wrong_token_keeps_batches_and_backs_off(tmp_path: Path, centre, app) -> None:  # noqa: ANN001
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     box.append([health(1)], created_t_ns=T0)
     now = [100.0]
     with BackgroundServer(app) as server:
@@ -54,7 +54,7 @@ def test_wrong_token_keeps_batches_and_backs_off(tmp_path: Path, centre, app) ->
 def test_batch_the_centre_refuses_is_kept_aside(tmp_path: Path, centre, app) -> None:  # noqa: ANN001
     # A batch for another station than the token's is refused (403) — but a batch the
     # centre cannot validate (422) must not jam the queue: it is kept as "rejected".
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     bad = box.append([health(1)], created_t_ns=T0)
     good = box.append([health(2)], created_t_ns=T0 + 1)
     import sqlite3
@@ -64,7 +64,7 @@ def test_batch_the_centre_refuses_is_kept_aside(tmp_path: Path, centre, app) -> 
                 (b'{"batch_id": "' + bad.batch_id.encode() + b'"}', bad.batch_id))
     con.commit()
     with BackgroundServer(app) as server:
-        up = Uplink(box, url=server.url, token=centre.tokens["LS-HN"])
+        up = Uplink(box, url=server.url, token=centre.tokens["ls-hn"])
         result = up.run_once()
     assert (result.sent, result.rejected) == (1, 1)
     assert box.batch_ids("rejected") == [bad.batch_id]
@@ -72,7 +72,7 @@ def test_batch_the_centre_refuses_is_kept_aside(tmp_path: Path, centre, app) -> 
 
 
 def test_centre_down_backs_off_exponentially_with_jitter(tmp_path: Path) -> None:
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     box.append([health(1)], created_t_ns=T0)
     now = [0.0]
     up = Uplink(box, url=f"http://127.0.0.1:{free_port()}", token="t", clock=lambda: now[0],
@@ -91,7 +91,7 @@ def test_centre_down_backs_off_exponentially_with_jitter(tmp_path: Path) -> None
 
 @pytest.mark.parametrize("failures", [1, 5, 20])
 def test_backoff_bounds(tmp_path: Path, failures: int) -> None:
-    box = Outbox(tmp_path / "o.sqlite", station_id="LS-HN")
+    box = Outbox(tmp_path / "o.sqlite", station_id="ls-hn")
     up = Uplink(box, url="http://127.0.0.1:9", token="t", backoff_initial_s=2.0,
                 backoff_max_s=60.0, rng=random.Random(failures))
     d = up.backoff_s(failures)

@@ -6,17 +6,17 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from centre.ingest import SPECTRUM_STORE_BINS
+from centre.models import IngestedBatch
 from dsp.types import Spectrum
 from stations.batch import Batch, EmissionItem, SpectrumItem, new_batch_id
-from stations.central import SPECTRUM_STORE_BINS
-from stations.models import IngestedBatch
 from stations.uplink import INGEST_PATH
 from storage import names
 
 T0 = 1_772_413_200_000_000_000  # 2026-03-02T01:00:00Z
 
 
-def make_batch(station: str = "LS-HN", n_bins: int = 1000, seq: int = 1) -> Batch:
+def make_batch(station: str = "ls-hn", n_bins: int = 1000, seq: int = 1) -> Batch:
     rng = np.random.default_rng(seq)
     spectrum = Spectrum(
         f_start_hz=162e6, f_step_hz=2.5e3, power_db=rng.normal(-90, 2, n_bins).astype("f4"),
@@ -50,7 +50,7 @@ def test_missing_or_malformed_token_is_401(app, centre) -> None:  # noqa: ANN001
     with TestClient(app) as client:
         r = post(client, make_batch(), None)
         assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
-        assert post(client, make_batch(), centre.tokens["LS-HN"], scheme="Basic").status_code == 401
+        assert post(client, make_batch(), centre.tokens["ls-hn"], scheme="Basic").status_code == 401
 
 
 def test_wrong_token_is_403_and_nothing_is_stored(app, centre) -> None:  # noqa: ANN001
@@ -59,28 +59,35 @@ def test_wrong_token_is_403_and_nothing_is_stored(app, centre) -> None:  # noqa:
         r = post(client, batch, "not-a-token")
         assert r.status_code == 403
         # A valid token of another station cannot send for this one.
-        r = post(client, batch, centre.tokens["LS-TT"])
-        assert r.status_code == 403 and "LS-TT" in r.json()["detail"]
+        r = post(client, batch, centre.tokens["ls-tt"])
+        assert r.status_code == 403 and "ls-tt" in r.json()["detail"]
     with centre.services.sessions() as s:
-        assert s.get(IngestedBatch, batch.batch_id) is None
+        assert s.get(IngestedBatch, ("ls-hn", batch.batch_id)) is None
 
 
-def test_invalid_batch_is_422_naming_the_field(app, centre) -> None:  # noqa: ANN001
+def test_bad_item_is_refused_alone_and_named(app, centre) -> None:  # noqa: ANN001
     body = make_batch().model_dump(mode="json")
     body["items"][0]["n_bins"] = 7
     with TestClient(app) as client:
-        r = post(client, body, centre.tokens["LS-HN"])
-    assert r.status_code == 422
-    detail = r.json()["detail"]
-    assert any("items" in d["loc"] and "n_bins says 7" in d["msg"] for d in detail)
+        r = post(client, body, centre.tokens["ls-hn"])
+        again = post(client, body, centre.tokens["ls-hn"])
+    assert r.status_code == 200, r.text
+    answer = r.json()
+    assert answer["status"] == "accepted" and answer["n_rejected"] == 1
+    [rej] = answer["rejected"]
+    assert rej["index"] == 0 and rej["kind"] == "spectrum" and "n_bins says 7" in rej["reason"]
+    # The good item (the emission) was taken and made its finding.
+    assert answer["n_findings"] >= 1
+    # A resend is a duplicate and says again what was refused (kept in the ledger).
+    assert again.json()["status"] == "duplicate" and again.json()["rejected"] == [rej]
 
 
 def test_accepted_once_then_duplicate(app, centre) -> None:  # noqa: ANN001
     batch = make_batch(n_bins=1000)
     with TestClient(app) as client:
-        sub = centre.services.hub.subscribe(station_id="LS-HN")
-        first = post(client, batch, centre.tokens["LS-HN"])
-        second = post(client, batch, centre.tokens["LS-HN"])
+        sub = centre.services.hub.subscribe(station_id="ls-hn")
+        first = post(client, batch, centre.tokens["ls-hn"])
+        second = post(client, batch, centre.tokens["ls-hn"])
     assert first.status_code == 200 and first.json()["status"] == "accepted"
     assert second.status_code == 200 and second.json()["status"] == "duplicate"
     # The unknown emission became a finding in a case.
@@ -105,9 +112,9 @@ def test_health_endpoint_checks_who_is_asking(app, centre) -> None:  # noqa: ANN
         bad = client.get("/api/v1/health", headers={"Authorization": "Bearer nope"})
         assert bad.status_code == 403
         ok = client.get(
-            "/api/v1/health", headers={"Authorization": f"Bearer {centre.tokens['LS-HN']}"}
+            "/api/v1/health", headers={"Authorization": f"Bearer {centre.tokens['ls-hn']}"}
         )
-    assert ok.status_code == 200 and ok.json() == {"status": "ok", "station": "LS-HN"}
+    assert ok.status_code == 200 and ok.json() == {"status": "ok", "station": "ls-hn"}
 
 
 def test_uncalibrated_values_never_land_in_dbm_fields(app, centre) -> None:  # noqa: ANN001
@@ -115,7 +122,7 @@ def test_uncalibrated_values_never_land_in_dbm_fields(app, centre) -> None:  # n
     spectrum = batch.items[0].model_copy(update={"noise_floor_db": -95.0})
     batch = batch.model_copy(update={"items": [spectrum, *batch.items[1:]]})
     with TestClient(app) as client:
-        assert post(client, batch, centre.tokens["LS-HN"]).status_code == 200
+        assert post(client, batch, centre.tokens["ls-hn"]).status_code == 200
     ts = centre.services.timeseries
     window = {"t_start_ns": T0, "t_end_ns": T0 + 10**9}
     psd = ts.query(names.NOISE_FLOOR, names.FIELD_PSD_DBFS_HZ, **window)
