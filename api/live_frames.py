@@ -17,7 +17,7 @@ Centi-dB int16 holds -327.67..+327.67 dB at 0.01 dB, far finer than any RTL-SDR
 level, in a quarter of the bytes of float64 JSON text.
 
 >>> from api.live import SpectrumFrame
->>> f = SpectrumFrame("LS-HN", "fm", 88e6, 25e3, (-90.0, -41.25), "dBm", 5)
+>>> f = SpectrumFrame("ls-hn", "fm", 88e6, 25e3, (-90.0, -41.25), "dBm", 5)
 >>> d = decode_frame(encode_frame(f))
 >>> d["band"], d["power_db"], d["unit"], d["f_start_hz"]
 ('fm', [-90.0, -41.25], 'dBm', 88000000.0)

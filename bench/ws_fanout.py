@@ -81,7 +81,7 @@ def _ingest(http, token: str, bins: int, seconds: float, seq0: int) -> int:  # n
         item = SpectrumItem.from_spectrum(Spectrum(
             f_start_hz=87.5e6, f_step_hz=10e3, power_db=power, power_unit="dBFS", rbw_hz=15e3,
             t_start_ns=t, t_end_ns=t + 10**6, receiver_id="rx0"), band="fm")
-        batch = Batch(batch_id=new_batch_id(), station_id="LS-BENCH", seq=seq, created_t_ns=t,
+        batch = Batch(batch_id=new_batch_id(), station_id="ls-bench", seq=seq, created_t_ns=t,
                       items=[item])
         r = http.post("/api/v1/ingest/batches", content=batch.model_dump_json(),
                       headers={"Authorization": f"Bearer {token}",
@@ -114,9 +114,9 @@ def main() -> None:
             home=home, database_url=f"sqlite:///{home / 'rfwatch.db'}",
             timeseries={"backend": "embedded", "path": home / "ts.sqlite"}))
         with services.sessions.begin() as session:
-            register_station(session, "LS-BENCH", name="bench", kind="fixed",
+            register_station(session, "ls-bench", name="bench", kind="fixed",
                              position=GeoPosition(21.9, 106.7))
-            station_token = issue_token(session, "LS-BENCH")
+            station_token = issue_token(session, "ls-bench")
         UserService(services.sessions).add("viewer", "inspector", PASSWORD, actor="bench")
         with BackgroundServer(create_app(services=services)) as server, \
                 httpx.Client(base_url=server.url, timeout=30) as http:
@@ -127,7 +127,7 @@ def main() -> None:
 
             ctx = mp.get_context("spawn")
             ready, out = ctx.Event(), ctx.Queue()
-            ws_url = server.url.replace("http", "ws") + "/api/v1/live/LS-BENCH"
+            ws_url = server.url.replace("http", "ws") + "/api/v1/live/ls-bench"
             child = ctx.Process(target=_viewers, args=(ws_url, user_token, args.clients,
                                                        args.seconds, ready, out))
             child.start()
@@ -146,7 +146,7 @@ def main() -> None:
                 period = 1.0 / args.hub_rate
                 t_next = time.perf_counter()
                 while not stop.is_set():
-                    services.hub.publish(SpectrumFrame("LS-BENCH", "uhf", 470e6, 10e3, levels,
+                    services.hub.publish(SpectrumFrame("ls-bench", "uhf", 470e6, 10e3, levels,
                                                        "dBFS", published[0]))
                     published[0] += 1
                     t_next += period

@@ -275,6 +275,10 @@ def _unknown(c: Classification, reference: ReferenceData) -> list[Finding]:
     measured, unit = (e.e_dbuv_m, "dBuV/m") if e.e_dbuv_m is not None else (
         e.power_db, e.power_unit)
     detail = f"{e.f_hz:.0f} Hz, {e.bw_99_hz:.0f} Hz wide"
+    if unit == "dBFS":
+        # the level says the emission is there, not how strong it is at the antenna
+        detail += ("; chưa hiệu chuẩn (dBFS): không đánh giá công suất / uncalibrated "
+                   "(dBFS): no power or field-strength verdict")
     near = c.adjacent
     if near is not None:
         detail += (f"; giấy phép gần nhất / nearest licence {near.licence_id} "

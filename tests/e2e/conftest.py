@@ -46,8 +46,8 @@ def served(tmp_path: Path) -> Iterator[Served]:
         timeseries={"backend": "embedded", "path": home / "timeseries.sqlite"}))
     tokens = {}
     with services.sessions.begin() as session:
-        for sid, pos in (("LS-HN", GeoPosition(21.975, 106.706)),
-                         ("LS-TT", GeoPosition(21.87, 106.72))):
+        for sid, pos in (("ls-hn", GeoPosition(21.975, 106.706)),
+                         ("ls-tt", GeoPosition(21.87, 106.72))):
             register_station(session, sid, name=f"Trạm {sid}", kind="fixed", position=pos)
             tokens[sid] = issue_token(session, sid)
     users = UserService(services.sessions)

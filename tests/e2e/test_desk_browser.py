@@ -63,7 +63,7 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
 
     # A new emitter is ingested: the alarm shows up without reloading, within 2 s.
     t0 = time.perf_counter()
-    case_id = _send(http, served, _batch("LS-HN", 1, emission=True))["case_ids"][0]
+    case_id = _send(http, served, _batch("ls-hn", 1, emission=True))["case_ids"][0]
     page.wait_for_selector(f"#alarms tr[data-case-id='{case_id}']", timeout=2000)
     assert time.perf_counter() - t0 < 2.0
     row = page.locator(f"#alarms tr[data-case-id='{case_id}']")
@@ -77,10 +77,10 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
     assert page.locator(f"#alarms tr[data-case-id='{case_id}']").count() == 0
 
     # The live view: frames arrive and the waterfall's newest row is painted.
-    page.goto(f"{served.url}/ui/live?station=LS-HN&band=vhf")
+    page.goto(f"{served.url}/ui/live?station=ls-hn&band=vhf")
     page.wait_for_selector("#ws-state[data-state=open]")
     for seq in range(2, 8):
-        _send(http, served, _batch("LS-HN", seq, emission=False))
+        _send(http, served, _batch("ls-hn", seq, emission=False))
         time.sleep(0.05)
     page.wait_for_function("Number(document.getElementById('frame-count').textContent) >= 6")
     lit = page.evaluate("""() => {
@@ -103,7 +103,7 @@ def test_login_alarm_waterfall_and_case_lifecycle(served, browser_page) -> None:
     page.screenshot(path=str(ARTIFACTS / "live.png"))
 
     # A field kit's position estimate joins the case; then the case list.
-    _send(http, served, _batch("LS-TT", 9, emission=True, location=True))
+    _send(http, served, _batch("ls-tt", 9, emission=True, location=True))
     page.goto(f"{served.url}/ui/cases")
     page.wait_for_selector(f"#cases tr[data-case-id='{case_id}']")
     row = page.locator(f"#cases tr[data-case-id='{case_id}']")

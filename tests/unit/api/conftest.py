@@ -38,8 +38,8 @@ def desk_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[
     services = open_central(_config(home))
     tokens = {}
     with services.sessions.begin() as session:
-        for sid, pos in (("LS-HN", GeoPosition(21.85, 106.72)),
-                         ("LS-TT", GeoPosition(21.86, 106.70))):
+        for sid, pos in (("ls-hn", GeoPosition(21.85, 106.72)),
+                         ("ls-tt", GeoPosition(21.86, 106.70))):
             register_station(session, sid, name=sid, kind="fixed", position=pos)
             tokens[sid] = issue_token(session, sid)
     users = UserService(services.sessions)
@@ -84,7 +84,7 @@ def bearer(client: TestClient, user: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {login(client, user)['access_token']}"}
 
 
-def make_batch(station: str = "LS-HN", seq: int = 1, f_hz: float = 163.45e6,
+def make_batch(station: str = "ls-hn", seq: int = 1, f_hz: float = 163.45e6,
                n_bins: int = 800) -> Batch:
     """A spectrum and one strong unlicensed emission (an unknown emitter: a case)."""
     rng = np.random.default_rng(seq)

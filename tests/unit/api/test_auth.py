@@ -54,7 +54,7 @@ def test_disabling_a_user_revokes_their_tokens_at_once(client: TestClient, desk)
 
 def test_station_tokens_only_ingest_and_user_tokens_cannot_ingest(client: TestClient,
                                                                    desk) -> None:  # noqa: ANN001
-    station = {"Authorization": f"Bearer {desk.tokens['LS-HN']}"}
+    station = {"Authorization": f"Bearer {desk.tokens['ls-hn']}"}
     assert client.get("/api/v1/cases", headers=station).status_code == 401
     r = client.post("/api/v1/ingest/batches", content=make_batch().model_dump_json(),
                     headers={**bearer(client, "admin1"), "Content-Type": "application/json"})

@@ -18,7 +18,7 @@ RFWATCH = Path(sys.executable).with_name("rfwatch")
 
 def test_case_list_items_carry_the_cli_json_keys(client: TestClient, desk) -> None:  # noqa: ANN001
     ingest(client, desk, make_batch(f_hz=163.45e6))
-    ingest(client, desk, make_batch(station="LS-TT", seq=2, f_hz=165.1e6))
+    ingest(client, desk, make_batch(station="ls-tt", seq=2, f_hz=165.1e6))
     r = client.get("/api/v1/cases", headers=bearer(client, "official1"))
     assert r.status_code == 200 and r.headers["x-total-count"] == "2"
     api_items = r.json()
@@ -35,11 +35,11 @@ def test_case_list_items_carry_the_cli_json_keys(client: TestClient, desk) -> No
         assert {k: item[k] for k in cli_item} == cli_item
     # Filters and paging.
     h = bearer(client, "inspector1")
-    only = client.get("/api/v1/cases", params={"station": "LS-TT"}, headers=h).json()
+    only = client.get("/api/v1/cases", params={"station": "ls-tt"}, headers=h).json()
     assert [c["f_hz"] for c in only] == [165.1e6]
     band = client.get("/api/v1/cases", params={"f_min_hz": 164e6, "f_max_hz": 166e6},
                       headers=h).json()
-    assert [c["stations"] for c in band] == [["LS-TT"]]
+    assert [c["stations"] for c in band] == [["ls-tt"]]
     page = client.get("/api/v1/cases", params={"limit": 1, "offset": 1}, headers=h)
     assert len(page.json()) == 1 and page.headers["x-total-count"] == "2"
     assert page.json()[0]["id"] == api_items[1]["id"]

@@ -39,7 +39,7 @@ def _ingest(http: httpx.Client, desk, batch) -> dict:  # noqa: ANN001
 
 def test_ingested_spectrum_arrives_as_a_binary_frame(served, desk) -> None:  # noqa: ANN001
     url, http = served
-    ws_url = url.replace("http", "ws") + "/api/v1/live/LS-HN"
+    ws_url = url.replace("http", "ws") + "/api/v1/live/ls-hn"
     token = _token(http, "field1")
     batch = make_batch(n_bins=800)
     with connect(f"{ws_url}?band=vhf&access_token={token}") as ws:
@@ -59,11 +59,12 @@ def test_a_stalled_client_drops_frames_and_never_slows_the_hub(served, desk) -> 
     from api.live import SpectrumFrame
 
     url, http = served
-    ws_url = url.replace("http", "ws") + "/api/v1/live/LS-HN"
+    ws_url = url.replace("http", "ws") + "/api/v1/live/ls-hn"
     token = _token(http, "inspector1")
-    # 32 KiB frames: 400 of them (13 MB) overflow any loopback socket buffers, so the
-    # stalled client's queue on the server must drop.
-    levels = tuple(float(-90 + (k % 50)) for k in range(16384))
+    # 128 KiB frames: 400 of them (52 MB) overflow the loopback socket buffers even
+    # when Linux has grown them to their maximum (a few MB each way), so the stalled
+    # client's queue on the server must drop.
+    levels = tuple(float(-90 + (k % 50)) for k in range(65536))
     n = 400
     received: list[int] = []
     with connect(f"{ws_url}?access_token={token}", max_size=None, close_timeout=0.2) as stalled, \
@@ -82,7 +83,7 @@ def test_a_stalled_client_drops_frames_and_never_slows_the_hub(served, desk) -> 
         publish_s = 0.0
         for k in range(n):
             t = time.perf_counter()
-            desk.services.hub.publish(SpectrumFrame("LS-HN", "vhf", 162e6, 2.5e3, levels,
+            desk.services.hub.publish(SpectrumFrame("ls-hn", "vhf", 162e6, 2.5e3, levels,
                                                     "dBFS", k))
             publish_s = max(publish_s, time.perf_counter() - t)
             time.sleep(0.001)
@@ -126,7 +127,7 @@ def test_new_case_and_new_finding_are_pushed_within_two_seconds(served, desk) ->
         assert latency_s < 2.0
         # The same emitter heard at another station: a new finding on the open case.
         t0 = time.perf_counter()
-        again = _ingest(http, desk, make_batch(station="LS-TT", seq=2, f_hz=163.45e6))
+        again = _ingest(http, desk, make_batch(station="ls-tt", seq=2, f_hz=163.45e6))
         assert again["case_ids"] == [case_id]
         event = json.loads(ws.recv(timeout=5))
         assert event["type"] == "new_finding" and event["case_id"] == case_id
@@ -156,9 +157,9 @@ def test_alarms_cases_and_users_on_postgres(pg_url: str, tmp_path) -> None:  # n
         timeseries={"backend": "embedded", "path": tmp_path / "ts.sqlite"}))
     try:
         with services.sessions.begin() as session:
-            register_station(session, "LS-HN", name="LS-HN", kind="fixed",
+            register_station(session, "ls-hn", name="ls-hn", kind="fixed",
                              position=GeoPosition(21.9, 106.7))
-            token = issue_token(session, "LS-HN")
+            token = issue_token(session, "ls-hn")
         UserService(services.sessions).add("insp", "inspector", PASSWORD, actor="t")
         loop = asyncio.new_event_loop()
         watcher = AlarmWatcher(services.sessions, loop, lambda e: None, poll_s=3600)

@@ -15,7 +15,7 @@ def test_spectra_emissions_and_stations(client: TestClient, desk) -> None:  # no
     for b in batches:
         ingest(client, desk, b)
     h = bearer(client, "field1")
-    latest = client.get("/api/v1/spectra/latest", params={"station": "LS-HN", "band": "vhf"},
+    latest = client.get("/api/v1/spectra/latest", params={"station": "ls-hn", "band": "vhf"},
                         headers=h)
     assert latest.status_code == 200
     doc = latest.json()
@@ -25,20 +25,20 @@ def test_spectra_emissions_and_stations(client: TestClient, desk) -> None:  # no
     assert np.allclose(doc["power_db"], expected, atol=1e-4)
     assert doc["f_hz"][0] == newest.f_start_hz + (factor - 1) * newest.f_step_hz / 2
     hist = client.get("/api/v1/spectra/history", headers=h, params={
-        "station": "LS-HN", "band": "vhf", "start_ns": T0 + 2 * 10**9, "end_ns": T0 + 10**12})
+        "station": "ls-hn", "band": "vhf", "start_ns": T0 + 2 * 10**9, "end_ns": T0 + 10**12})
     assert [s["t_ns"] for s in hist.json()] == [b.items[0].t_start_ns for b in batches[1:]]
-    assert client.get("/api/v1/spectra/latest", params={"station": "LS-HN", "band": "uhf"},
+    assert client.get("/api/v1/spectra/latest", params={"station": "ls-hn", "band": "uhf"},
                       headers=h).status_code == 404
     bad = client.get("/api/v1/spectra/history", headers=h, params={
-        "station": "LS-HN", "band": "vhf", "start_ns": T0 + 10, "end_ns": T0})
+        "station": "ls-hn", "band": "vhf", "start_ns": T0 + 10, "end_ns": T0})
     assert bad.status_code == 422
-    emissions = client.get("/api/v1/emissions", params={"station": "LS-HN"}, headers=h).json()
+    emissions = client.get("/api/v1/emissions", params={"station": "ls-hn"}, headers=h).json()
     assert [e["f_hz"] for e in emissions] == [163.45e6] * 3
     assert {e["class"] for e in emissions} == {"unknown"}
     stations = {s["id"]: s for s in client.get("/api/v1/stations", headers=h).json()}
-    assert stations["LS-HN"]["batches"] == 3 and stations["LS-TT"]["batches"] == 0
-    assert stations["LS-HN"]["last_batch"] is not None
+    assert stations["ls-hn"]["batches"] == 3 and stations["ls-tt"]["batches"] == 0
+    assert stations["ls-hn"]["last_batch"] is not None
     # Officials do not watch raw spectra.
     off = bearer(client, "official1")
-    assert client.get("/api/v1/spectra/latest", params={"station": "LS-HN", "band": "vhf"},
+    assert client.get("/api/v1/spectra/latest", params={"station": "ls-hn", "band": "vhf"},
                       headers=off).status_code == 403

@@ -38,9 +38,9 @@ def live_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[object,
         home=home, database_url=f"sqlite:///{home / 'rfwatch.db'}",
         timeseries={"backend": "embedded", "path": home / "timeseries.sqlite"}))
     with services.sessions.begin() as session:
-        register_station(session, "LS-HN", name="LS-HN", kind="fixed",
+        register_station(session, "ls-hn", name="ls-hn", kind="fixed",
                          position=GeoPosition(21.9, 106.7))
-        token = issue_token(session, "LS-HN")
+        token = issue_token(session, "ls-hn")
     UserService(services.sessions).add("admin1", "admin", PASSWORD, actor="test")
     app = create_app(services=services)
     with TestClient(app) as client:

@@ -54,7 +54,7 @@ def _all_routes(app) -> list:  # noqa: ANN001
 
 
 def _fill(path: str, case_id: str) -> str:
-    path = path.replace("{case_id}", case_id).replace("{station_id}", "LS-HN")
+    path = path.replace("{case_id}", case_id).replace("{station_id}", "ls-hn")
     path = path.replace("{page}", "login").replace("{name}", "nobody")
     return re.sub(r"\{[^}]+\}", "1", path)
 

@@ -36,6 +36,13 @@ def run(emission, registry, reference, site=SITE):
 # -- unlicensed_emission -----------------------------------------------------------
 
 
+def test_an_uncalibrated_finding_says_no_power_verdict_was_made(reference):
+    _, [f] = run(make_emission(F_LM), Registry(), reference)
+    assert f.unit == "dBFS" and "uncalibrated" in f.detail and "chưa hiệu chuẩn" in f.detail
+    _, [g] = run(make_emission(F_LM, power_unit="dBm", e_dbuv_m=40.0), Registry(), reference)
+    assert g.unit == "dBuV/m" and "uncalibrated" not in g.detail
+
+
 def test_unlicensed_fires_without_a_licence(reference):
     c, findings = run(make_emission(F_LM), Registry(), reference)
     assert c.emitter_class == "unknown"
