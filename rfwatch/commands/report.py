@@ -28,25 +28,6 @@ console = Console()
 report_app = typer.Typer(help="Báo cáo / reports (PDF, XLSX).", no_args_is_help=True)
 
 
-def timeseries_kwargs() -> dict:
-    """Keyword arguments of :func:`storage.open_timeseries` from the settings."""
-    settings = state.get_settings()
-    if settings.timeseries_backend == "influx":
-        inf = settings.influx
-        return {
-            "backend": "influx",
-            "influx_url": inf.url,
-            "database": inf.database,
-            "retention_policy": inf.retention_policy,
-            "username": inf.username,
-            "password": inf.password.get_secret_value() if inf.password else None,
-            "token": inf.token.get_secret_value() if inf.token else None,
-            "timeout_s": inf.timeout_s,
-            "create_database": False,
-        }
-    return {"backend": "embedded", "path": settings.embedded_timeseries_path}
-
-
 @contextmanager
 def open_stores() -> Iterator[tuple[sessionmaker[Session], TimeSeriesStore]]:
     """The settings' relational DB (schema brought up to date) and time-series store."""
@@ -60,7 +41,11 @@ def open_stores() -> Iterator[tuple[sessionmaker[Session], TimeSeriesStore]]:
         Path(settings.home).mkdir(parents=True, exist_ok=True)
     upgrade(url)
     engine = make_engine(url)
-    ts = open_timeseries(**timeseries_kwargs())
+    # the reports read what is there: never create an InfluxDB database for them
+    options = settings.timeseries_options()
+    if options["backend"] == "influx":
+        options["create_database"] = False
+    ts = open_timeseries(**options)
     try:
         yield make_session_factory(engine), ts
     finally:
