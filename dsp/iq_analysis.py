@@ -21,10 +21,11 @@ from collections.abc import Iterable
 import numpy as np
 
 from dsp.analysis import AnalysisResult, analyze_spectrum
+from dsp.artefacts import REASON_DC
 from dsp.errors import ParameterError
 from dsp.measure import AntennaFactor
 from dsp.stream import SpectrumStream, StreamSummary
-from dsp.types import Spectrum
+from dsp.types import Emission, Spectrum
 
 __all__ = [
     "REFINE_MIN_BINS",
@@ -47,6 +48,12 @@ _MEASUREMENT_FLAGS = ("xdb_limited", "weak", "span_edge")
 _TARGET_RBW_HZ = 1500.0
 #: Fewest averages a spectrum of :func:`analyze_iq` may have.
 _MIN_AVERAGES = 16
+#: The strongest DC offset (dBFS) the receiver itself is taken to produce; a larger DC is
+#: a carrier at the LO (see :func:`_account_for_dc`). An R820T/RTL2832U's residual DC
+#: after its own correction sits some 40 dB below full scale at usual gains (the "centre
+#: spike" of rtl_sdr captures); -30 dBFS leaves margin. ASSUMED, not measured on our
+#: dongles: a station should set it from a capture with the antenna disconnected.
+DC_BUDGET_DBFS = -30.0
 #: The refinement spectrum's FFT is this many times the first one's (73 Hz bins at
 #: 2.4 MS/s).
 FINE_FACTOR = 16
@@ -130,6 +137,7 @@ def analyze_summary(
     af_db_m: AntennaFactor | None = None,
     refine: bool = True,
     overload_fraction: float | None = None,
+    dc_budget_dbfs: float | None = DC_BUDGET_DBFS,
 ) -> AnalysisResult:
     """Analyse what one streaming pass left (:meth:`dsp.stream.SpectrumStream.finish`).
 
@@ -150,7 +158,47 @@ def analyze_summary(
     if refine and summary.fine is not None:
         result = _refine(result, summary.fine, threshold_db=threshold_db, x_db=x_db,
                          af_db_m=af_db_m, centres=centres)
-    return result
+    return _account_for_dc(result, summary, dc_budget_dbfs)
+
+
+def _account_for_dc(result: AnalysisResult, summary: StreamSummary,
+                    dc_budget_dbfs: float | None) -> AnalysisResult:
+    """The DC the stream removed, never dropped silently.
+
+    A carrier exactly at the LO is the same thing as the receiver's DC offset within
+    one tuning: both are the block's mean. When that DC stands over the noise in the
+    LO's bin it is reported: as an emission flagged ``at_lo_unverified`` when it is
+    stronger than the receiver's own DC offset can be (``dc_budget_dbfs``: the DC
+    estimate does not explain it; a station retunes to tell), otherwise in
+    ``rejected`` as ``dc_spike`` with its level.
+    """
+    power = abs(summary.dc) ** 2
+    spec = result.spectrum
+    if power <= 0.0 or spec.n_bins == 0:
+        return result
+    k = int(round((summary.f_center_hz - spec.f_start_hz) / spec.f_step_hz))
+    if not 0 <= k < spec.n_bins:
+        return result
+    dc_dbfs = 10.0 * math.log10(power)
+    floor = float(result.noise_floor_db[k])
+    level = dc_dbfs + summary.calibration_offset_db
+    threshold = result.threshold_db if math.isfinite(result.threshold_db) else 6.0
+    if not level > floor + threshold:
+        return result
+    if any(e.f_low_hz - spec.f_step_hz <= summary.f_center_hz <= e.f_high_hz + spec.f_step_hz
+           for e in result.emissions):
+        return result  # already reported (a wider emission over the LO)
+    e = Emission(
+        f_hz=float(summary.f_center_hz), bw_99_hz=spec.f_step_hz, bw_xdb_hz=spec.f_step_hz,
+        power_db=level, peak_power_db=level, snr_db=level - floor, noise_floor_db=floor,
+        power_unit=spec.power_unit, f_resolution_hz=spec.f_step_hz,
+        t_first_ns=spec.t_start_ns, t_last_ns=spec.t_end_ns, x_db=26.0,
+        station_id=spec.station_id, receiver_id=spec.receiver_id,
+        flags=("at_lo_unverified",), f_method="peak")
+    if dc_budget_dbfs is not None and dc_dbfs > dc_budget_dbfs:
+        return dataclasses.replace(
+            result, emissions=tuple(sorted((*result.emissions, e), key=lambda x: x.f_hz)))
+    return dataclasses.replace(result, rejected=(*result.rejected, (e, REASON_DC)))
 
 
 def analyze_stream(

@@ -105,6 +105,11 @@ class StreamSummary:
     n_samples: int
     f_center_hz: float
     sample_rate_hz: float
+    #: The block's DC (window-weighted mean of the samples, full scale 1.0) that the
+    #: spectra had removed: the receiver's DC offset, or a carrier exactly at the LO.
+    dc: complex = 0j
+    #: dB from dBFS to the spectrum's unit (0 for dBFS).
+    calibration_offset_db: float = 0.0
 
 
 def _is_number(value: object) -> bool:
@@ -402,7 +407,11 @@ class SpectrumStream:
                 used_samples=f.n + (f.frames - 1) * f.step, **common)
         slices = self._time_slices(n_slices, dc, last_frames) if n_slices else None
         return StreamSummary(spectrum, fine, slices, fraction, self._n_samples,
-                             self.f_center_hz, self.sample_rate_hz)
+                             self.f_center_hz, self.sample_rate_hz,
+                             # uint8 sums are of the raw bytes / 128: their zero is 127.5
+                             dc=dc - complex(127.5, 127.5) / 128.0 if self._kind == "u8"
+                             else dc,
+                             calibration_offset_db=float(self._cal or 0.0))
 
     def _keep_partial_slice(self) -> int:
         """Keep the partial last slice when it is worth one (see :meth:`finish`).
