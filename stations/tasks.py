@@ -449,10 +449,26 @@ def analyze_sweep(
     f_center_hz)`` steps the gain down on a hop that clipped (see
     :func:`gain_step_verifier`): the emissions flagged ``overload_suspect`` that
     fall like a product are dropped, those that fall like a signal are reported
-    without the flag.
+    without the flag. A stitched sweep is checked the same way, hop by hop.
     """
     if not per_hop:
-        return list(analyze_spectrum(m.sweep, af_db_m=af_db_m).emissions)
+        emissions = list(analyze_spectrum(m.sweep, af_db_m=af_db_m).emissions)
+        if verify_overload is None:
+            return emissions
+        # The stitched spectrum has many LOs, so its products are judged hop by hop:
+        # on each hop that clipped, the suspects about that hop's LO get the gain step,
+        # and the stitched emissions where a product sits are dropped.
+        for hop, centre in zip(m.hops, m.hop_centres_hz, strict=True):
+            if not hop.overload:
+                continue
+            hop_result = analyze_spectrum(hop, af_db_m=af_db_m, tuned_centres_hz=[centre])
+            suspects = [e for e in hop_result.emissions if "overload_suspect" in e.flags]
+            if not suspects:
+                continue
+            products = [v.emission for v in verify_overload(suspects, centre) if v.product]
+            emissions = [e for e in emissions
+                         if not any(p.f_low_hz <= e.f_hz <= p.f_high_hz for p in products)]
+        return emissions
     found: list[Emission] = []
     for hop, centre in zip(m.hops, m.hop_centres_hz, strict=True):
         result = analyze_spectrum(hop, af_db_m=af_db_m, tuned_centres_hz=[centre])

@@ -96,3 +96,33 @@ def test_verdict_thresholds() -> None:
     v = GainStepVerdict(e, 6.0, 10.0)  # in between: stays flagged
     assert not v.real and not v.product
     assert settle_overload([e], [v]) == [e]
+
+
+def test_a_stitched_sweep_drops_the_products_a_clipped_hop_shows() -> None:
+    from stations.tasks import SweepMeasurement, analyze_sweep
+
+    rx = SimulatorReceiver(Scene.from_text(SCENE), "rx", seed=2)
+    cfg = load_site_config(site_path("huu_nghi.yaml")).receivers[0]
+    ctx = TaskContext(station_id="s", receiver=cfg, health=ReceiverHealth("rx0"),
+                      emit=lambda item: None, position=lambda: None, clock=lambda: rx.t_ns)
+    with rx:
+        rx.tune(FC_HZ)
+        rx.set_gain(29.7)
+        block = rx.read(262_144)
+        hop = welch_spectrum(block.samples, sample_rate_hz=block.sample_rate_hz,
+                             f_center_hz=FC_HZ, fft_size=2048, overload=True)
+        m = SweepMeasurement(sweep=hop, hops=(hop,), hop_centres_hz=(FC_HZ,),
+                             sample_rate_hz=block.sample_rate_hz)
+
+        def strong_products(emissions) -> list:  # noqa: ANN001
+            return [e for e in emissions if round(abs(e.f_hz - FC_HZ) / 1e3) in (600, 900)
+                    and e.power_db > -50]
+
+        before = analyze_sweep(m, per_hop=False, af_db_m=None)
+        after = analyze_sweep(m, per_hop=False, af_db_m=None,
+                              verify_overload=gain_step_verifier(rx, ctx, fft_size=2048,
+                                                                 n_averages=100))
+    assert len(strong_products(before)) >= 3  # there, flagged, before the gain step
+    assert strong_products(after) == []
+    assert any(abs(e.f_hz - BIG_HZ) < 3e3 for e in after)
+    assert any(abs(e.f_hz - WEAK_HZ) < 3e3 for e in after)
