@@ -47,12 +47,66 @@ if TYPE_CHECKING:
     from dsp.pipeline import AnalysisResult
     from firmware_bridge.recording import IQRecording, IQStream
 
-__all__ = ["run_analysis", "analysis_json", "register"]
+__all__ = ["analyze_rtltcp", "run_analysis", "analysis_json", "register"]
 
 #: x of the x-dB bandwidth reported as ``bw_26db_hz``.
 _X_DB = 26.0
 #: Fewest complex samples an IQ recording must hold to be analysed (one FFT of 64).
 MIN_SAMPLES = 64
+
+
+def analyze_rtltcp(
+    spec: str,
+    *,
+    rate_hz: float | None,
+    f_center_hz: float | None,
+    seconds: float = 1.0,
+    threshold_db: float | None = None,
+    gain_db: float | None = None,
+) -> AnalysisResult:
+    """Analyse ``seconds`` of IQ from an rtl_tcp server (``rtltcp:HOST:PORT``), streamed.
+
+    Blocks go straight into one streaming pass (:func:`dsp.iq_analysis.analyze_stream`):
+    memory does not grow with ``seconds``. The first seconds are kept, bounded, for the
+    FM carriers.
+    """
+    from dsp.errors import ParameterError
+    from dsp.fm_carrier import MEASURE_S, needs_fm
+    from dsp.iq_analysis import analyze_stream, with_fm_carriers
+    from firmware_bridge.factory import open_receiver
+
+    if rate_hz is None or f_center_hz is None:
+        raise ParameterError(f"{spec}: --rate và --freq là bắt buộc / --rate and --freq are "
+                             "needed for an rtl_tcp source")
+    if not (math.isfinite(seconds) and 0 < seconds <= 3600):
+        raise ParameterError(f"--seconds must be in (0, 3600], got {seconds!r}")
+    n_total = int(round(seconds * rate_hz))
+    head_n = min(n_total, int(MEASURE_S * rate_hz) + 1)
+    head: list = []
+    rx = open_receiver(spec, f_center_hz=f_center_hz, sample_rate_hz=rate_hz)
+    with rx:
+        rx.set_gain(gain_db)
+        first = rx.read(1024)  # the first block after tuning: its time and id
+
+        def chunks():  # noqa: ANN202
+            got = 0
+            while got < n_total:
+                block = rx.read(min(262_144, n_total - got))
+                if got < head_n:
+                    head.append(block.samples[: 2 * (head_n - got)])
+                got += block.n_samples
+                yield block.samples
+
+        result = analyze_stream(chunks(), sample_rate_hz=rate_hz, f_center_hz=f_center_hz,
+                                t_start_ns=first.t_end_ns, n_samples=n_total,
+                                threshold_db=threshold_db, x_db=_X_DB,
+                                receiver_id=first.receiver_id)
+    if head and needs_fm(result.emissions, sample_rate_hz=rate_hz, f_center_hz=f_center_hz):
+        import numpy as np
+
+        result = with_fm_carriers(result, np.concatenate(head), sample_rate_hz=rate_hz,
+                                  f_center_hz=f_center_hz)
+    return result
 
 
 def run_analysis(
@@ -279,7 +333,9 @@ def _table(result: AnalysisResult, source: str) -> Table:
 
 
 def analyze(
-    file: Path = typer.Argument(..., help="Tệp ghi / recording or survey file."),
+    file: Path = typer.Argument(
+        ..., help="Tệp ghi / recording or survey file, or rtltcp:HOST:PORT (a live rtl_tcp "
+        "server: give --freq, --rate and --seconds)."),
     rate: str | None = typer.Option(
         None, "--rate", help="Tốc độ lấy mẫu / sample rate for raw IQ (e.g. 2.4M, 250k)."
     ),
@@ -291,6 +347,8 @@ def analyze(
         None, "--threshold-db",
         help="Ngưỡng phát hiện trên nền nhiễu / detection threshold over the noise floor (dB).",
     ),
+    seconds: float = typer.Option(
+        1.0, "--seconds", help="Thời lượng / how long to take from an rtl_tcp source (s)."),
 ) -> None:
     """Phân tích tệp ghi / find and measure the emissions in a recording or survey file."""
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
@@ -304,8 +362,12 @@ def analyze(
                   console=err, transient=True,
                   disable=as_json or not err.is_terminal) as progress:
         progress.add_task(f"Đang phân tích / analysing {file.name}", total=None)
-        result = run_analysis(file, rate_hz=rate_hz, f_center_hz=f_center_hz,
-                              threshold_db=threshold_db)
+        if str(file).startswith("rtltcp:"):
+            result = analyze_rtltcp(str(file), rate_hz=rate_hz, f_center_hz=f_center_hz,
+                                    seconds=seconds, threshold_db=threshold_db)
+        else:
+            result = run_analysis(file, rate_hz=rate_hz, f_center_hz=f_center_hz,
+                                  threshold_db=threshold_db)
     if as_json:
         typer.echo(json.dumps(analysis_json(result, source=str(file)), ensure_ascii=False))
         return
