@@ -75,3 +75,30 @@ def test_a_users_token_is_not_a_station_token(app, registry_centre) -> None:  # 
         r = client.get(REGISTRY_PATH.format(station_id="ls-hn"),
                        headers={"Authorization": f"Bearer {user_token}"})
         assert r.status_code == 403
+
+
+def test_field_registry_pull_command_over_http(app, registry_centre,  # noqa: ANN001
+                                               tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from api.serve import BackgroundServer
+
+    rfwatch = str(Path(sys.executable).with_name("rfwatch"))
+    home = tmp_path / "kit-home"
+    env = {**os.environ, "RFWATCH_HOME": str(home),
+           "KIT_TOKEN": registry_centre.tokens["ls-tt"]}
+    with BackgroundServer(app) as server:
+        ok = subprocess.run([rfwatch, "field", "registry", "pull", "--station", "ls-tt",
+                             "--centre", server.url, "--token-env", "KIT_TOKEN"],
+                            env=env, capture_output=True, text=True, timeout=60)
+        refused = subprocess.run([rfwatch, "field", "registry", "pull", "--station", "ls-hn",
+                                  "--centre", server.url, "--token-env", "KIT_TOKEN"],
+                                 env=env, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0, ok.stderr
+    registry = load_snapshot(home / "stations" / "ls-tt" / "registry")
+    assert registry is not None and len(registry.licences) == 6
+    assert refused.returncode == 2 and "403" in refused.stderr
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Traceback" not in refused.stderr
+    assert not (home / "stations" / "ls-hn").exists()
