@@ -15,6 +15,7 @@ same files the centre ships with.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import logging
 import os
@@ -87,8 +88,10 @@ def write_snapshot(folder: Path, licences: list[Licence], foreign: list[ForeignS
     write_licences(tmp_l, licences)
     write_foreign_stations(tmp_f, foreign)
     tmp_i = folder / ("." + INFO_FILE)
-    tmp_i.write_text(json.dumps({"source": source, "n_licences": info.n_licences,
-                                 "n_foreign": info.n_foreign}), encoding="utf-8")
+    written = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    tmp_i.write_text(json.dumps({"source": source, "written_utc": written,
+                                 "n_licences": info.n_licences, "n_foreign": info.n_foreign}),
+                     encoding="utf-8")
     os.replace(tmp_l, folder / LICENCES_FILE)
     os.replace(tmp_f, folder / FOREIGN_FILE)
     os.replace(tmp_i, folder / INFO_FILE)
@@ -189,12 +192,14 @@ class FieldChecker:
         info = folder / INFO_FILE
         if info.is_file():
             try:
-                source = str(json.loads(info.read_text(encoding="utf-8")).get("source", ""))
-            except (ValueError, AttributeError):
+                meta = json.loads(info.read_text(encoding="utf-8"))
+                source = ", ".join(str(meta[k])[:80] for k in ("source", "written_utc")
+                                   if meta.get(k))
+            except (ValueError, AttributeError, TypeError):
                 source = ""
         checker = cls(registry)
         if source:
-            checker.description += f" ({source[:80]})"
+            checker.description += f" ({source})"
         return checker
 
     def check(self, item: EmissionItem, station_id: str) -> FieldVerdict:

@@ -96,7 +96,8 @@ def test_a_field_kit_checks_offline_against_its_snapshot(
     assert cls == "licensed" and "unlicensed_emission" not in kinds
     cls, kinds = pirate[0]
     assert cls == "unknown" and "unlicensed_emission" in kinds
-    assert "1 giấy phép / licences" in snap.registry
+    assert "1 giấy phép / licences" in snap.registry and "import one.csv" in snap.registry
+    assert " UTC)" in snap.registry  # when the snapshot was written
     assert any("unlicensed_emission" in r.getMessage() and "163.4" in r.getMessage()
                for r in caplog.records)
     console = Console(record=True, width=160)
