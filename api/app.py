@@ -21,6 +21,7 @@ from api.deps import StationDep
 from api.desk import install as install_desk
 from api.limits import BodyLimitMiddleware
 from api.routes import ingest as ingest_routes
+from api.routes import station_registry as station_registry_routes
 from centre.config import DEFAULT_BODY_LIMIT_BYTES, CentralConfig
 from centre.services import LIVE_FRAME_MAX_BINS, CentralServices, open_central
 from dsp.errors import StorageError
@@ -38,7 +39,7 @@ __all__ = [
 
 def _routers() -> list[APIRouter]:
     """The API's routers (one module per resource under ``api/routes``): add new ones here."""
-    return [ingest_routes.router]
+    return [ingest_routes.router, station_registry_routes.router]
 
 
 def create_app(

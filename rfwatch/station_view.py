@@ -29,15 +29,21 @@ def render(s: StationSnapshot) -> Panel:
     for band, f0, f1, n, age in s.sweeps:
         sweeps.add_row(band, f"{f0 / 1e6:.3f}-{f1 / 1e6:.3f}", str(n), f"{age:.0f} s")
     em = Table(title="Phát xạ / emissions found", expand=True)
-    for col in ("band", "MHz", "BW kHz", "power", "SNR dB"):
+    for col in ("band", "MHz", "BW kHz", "power", "SNR dB", "loại / class",
+                "vi phạm / findings"):
         em.add_column(col)
-    for band, f_hz, bw, p, unit, snr in s.emissions:
+    for band, f_hz, bw, p, unit, snr, cls, kinds in s.emissions:
+        style = "red" if kinds else "green"
         em.add_row(band, f"{f_hz / 1e6:.4f}", f"{bw / 1e3:.1f}", f"{p:.1f} {unit}",
-                   f"{snr:.1f}")
+                   f"{snr:.1f}", cls or "-",
+                   f"[{style}]{', '.join(kinds)}[/]" if kinds else "-")
     upload = f"đã gửi / uploaded {s.uploaded}"
     if s.upload_error:
         upload += f" — [red]{s.upload_error[:80]}[/]"
     footer = (f"{s.gps} | hàng đợi / outbox {s.outbox_depth} lô / batches"
               + (f", [red]{s.rejected_items} mục bị từ chối / items refused[/]"
                  if s.rejected_items else "") + f" | {upload}")
-    return Panel(Group(rx, sweeps, em, footer), title=f"Trạm / station {s.station_id}")
+    registry = ("sổ đăng ký / registry: " + s.registry) if s.registry else (
+        "không có sổ đăng ký / no registry snapshot: no field check "
+        "(rfwatch field registry pull | import)")
+    return Panel(Group(rx, sweeps, em, footer, registry), title=f"Trạm / station {s.station_id}")

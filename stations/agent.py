@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
@@ -38,6 +39,7 @@ from stations.config import (
     SweepTask,
 )
 from stations.drive_test import DriveTestLocator
+from stations.field_check import FieldChecker, FieldVerdict
 from stations.health import CpuMeter, read_temperature_c
 from stations.outbox import Outbox
 from stations.scheduler import Scheduler
@@ -143,6 +145,10 @@ class StationAgent:
         Ships the outbox (``run_once`` makes one upload pass; ``run`` a thread).
     evidence_dir:
         Where evidence recordings are written.
+    field_checker:
+        A field kit's offline check against its registry snapshot: every emission's
+        class and finding kinds, for the live panel and the log (no case is opened;
+        the centre's check on ingest is the one that does).
     """
 
     def __init__(
@@ -160,6 +166,7 @@ class StationAgent:
         read_cpu: Callable[[], float | None] | None = None,
         read_temp: Callable[[], float | None] = read_temperature_c,
         receiver_backoff_max_s: float = 60.0,
+        field_checker: FieldChecker | None = None,
     ) -> None:
         self.config = config
         self.station_id = config.station.id
@@ -172,6 +179,10 @@ class StationAgent:
         self._read_cpu = read_cpu or CpuMeter().percent
         self._read_temp = read_temp
         self.locator = DriveTestLocator(config.locate) if config.locate else None
+        self.field_checker = field_checker
+        #: The latest verdicts of the field check, by :func:`emission_key`.
+        self.field_verdicts: OrderedDict[tuple, FieldVerdict] = OrderedDict()
+        self._verdicts_lock = threading.Lock()
         self.supervisors: dict[str, SupervisedReceiver] = {}
         #: Every task's guard (failures caught, logged, counted, backed off).
         self.guards: list[TaskGuard] = []
@@ -257,7 +268,32 @@ class StationAgent:
     def _emit(self, item: Item) -> None:
         if self.locator is not None:
             self.locator.observe(item)
+        if self.field_checker is not None and isinstance(item, EmissionItem):
+            self._field_check(item)
         self.sink.emit(item)
+
+    def _field_check(self, item: EmissionItem) -> None:
+        """Classify and check one emission on the spot (a failure is logged; the
+        measurement still goes out, and the centre checks it again)."""
+        assert self.field_checker is not None
+        try:
+            verdict = self.field_checker.check(item, self.station_id)
+        except Exception:  # noqa: BLE001 - the measurement matters more than the check
+            log.exception("field check of %.0f Hz failed", item.f_hz)
+            return
+        with self._verdicts_lock:
+            self.field_verdicts[emission_key(item)] = verdict
+            while len(self.field_verdicts) > _MAX_VERDICTS:
+                self.field_verdicts.popitem(last=False)
+        log.log(logging.INFO if verdict.finding_kinds else logging.DEBUG,
+                "field check %s: %.4f MHz %s%s", self.station_id, item.f_hz / 1e6,
+                verdict.emitter_class,
+                (": " + ", ".join(verdict.finding_kinds)) if verdict.finding_kinds else "")
+
+    def field_verdict(self, item: EmissionItem) -> FieldVerdict | None:
+        """The field check's verdict on ``item`` (None when not checked)."""
+        with self._verdicts_lock:
+            return self.field_verdicts.get(emission_key(item))
 
     def position(self) -> PositionTag | None:
         """Where measurements are taken now (GPS for a field kit, else the site)."""
@@ -376,6 +412,14 @@ class StationAgent:
 
     def receivers_down(self) -> Sequence[str]:
         return [k for k, s in self.supervisors.items() if s.receiver is None]
+
+
+_MAX_VERDICTS = 512
+
+
+def emission_key(item: EmissionItem) -> tuple:
+    """What tells one emission item from another (for its field verdict)."""
+    return (item.receiver_id, item.band, item.t_first_ns, item.f_hz)
 
 
 def _configure(rx: Receiver, cfg: ReceiverConfig) -> None:

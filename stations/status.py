@@ -62,13 +62,17 @@ class StationSnapshot:
     receivers: tuple[ReceiverStatus, ...]
     #: (band, f_start_hz, f_stop_hz, n_bins, age_s) of the latest spectrum per band.
     sweeps: tuple[tuple[str, float, float, int, float], ...]
-    #: (band, f_hz, bw_99_hz, power_db, unit, snr_db) of the latest emissions.
-    emissions: tuple[tuple[str, float, float, float, str, float], ...]
+    #: (band, f_hz, bw_99_hz, power_db, unit, snr_db, class, finding kinds) of the latest
+    #: emissions; class ``None`` and no kinds where the kit makes no field check.
+    emissions: tuple[tuple[str, float, float, float, str, float, str | None,
+                           tuple[str, ...]], ...]
     outbox_depth: int
     rejected_items: int
     uploaded: int
     upload_error: str | None
     notes: tuple[str, ...] = field(default=())
+    #: The registry snapshot the field check uses ("" without one).
+    registry: str = ""
 
 
 def snapshot(agent, status: StatusSink, *, now_ns: int | None = None) -> StationSnapshot:  # noqa: ANN001
@@ -97,8 +101,12 @@ def snapshot(agent, status: StatusSink, *, now_ns: int | None = None) -> Station
              max(0.0, (now - s.t_end_ns) / NS))
             for band, s in sorted(status.last_spectrum.items())
         )
-        emissions = tuple((e.band, e.f_hz, e.bw_99_hz, e.power_db, e.power_unit, e.snr_db)
-                          for e in reversed(status.emissions))
+        latest = list(reversed(status.emissions))
+    checks = [agent.field_verdict(e) for e in latest]
+    emissions = tuple(
+        (e.band, e.f_hz, e.bw_99_hz, e.power_db, e.power_unit, e.snr_db,
+         None if v is None else v.emitter_class, () if v is None else v.finding_kinds)
+        for e, v in zip(latest, checks, strict=True))
     depth = rejected = 0
     if agent.outbox is not None:
         stats = agent.outbox.stats()
@@ -115,4 +123,5 @@ def snapshot(agent, status: StatusSink, *, now_ns: int | None = None) -> Station
         rejected_items=rejected,
         uploaded=0 if up is None else up.total_sent,
         upload_error=None if up is None else up.last_error,
+        registry=getattr(agent.field_checker, "description", ""),
     )

@@ -18,6 +18,10 @@ console = Console()
 station_app = typer.Typer(help="Trạm đo / monitoring station.", no_args_is_help=True)
 central_app = typer.Typer(help="Trung tâm / the centre.", no_args_is_help=True)
 field_app = typer.Typer(help="Bộ đo di động / field kit.", no_args_is_help=True)
+registry_app = typer.Typer(
+    help="Sổ đăng ký của bộ đo / the licence registry a field kit carries (offline check).",
+    no_args_is_help=True,
+)
 
 CONFIG_OPT = typer.Option(..., "--config", "-c", help="Tệp cấu hình trạm / site.yaml")
 
@@ -90,8 +94,10 @@ def station_run(
     evidence_dir = cfg.evidence_dir or (
         Path(get_settings().home) / "stations" / cfg.station.id / "evidence"
     )
+    from stations.field_check import FieldChecker, registry_dir
     from stations.status import StatusSink
 
+    field_checker = FieldChecker.from_folder(registry_dir(get_settings().home, cfg.station.id))
     status = StatusSink(OutboxSink(outbox, items_per_batch=cfg.outbox.items_per_batch))
     agent = StationAgent(
         cfg,
@@ -101,6 +107,7 @@ def station_run(
         outbox=outbox,
         uplink=uplink,
         evidence_dir=evidence_dir,
+        field_checker=field_checker,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -317,6 +324,68 @@ def field_sync(
         outbox.close()
 
 
+def _registry_station(config: Path | None, station: str | None):  # noqa: ANN202
+    """(station id, site config or None) of the registry commands."""
+    from stations.batch import check_station_id
+
+    cfg = None
+    if config is not None:
+        from stations.config import load_site_config
+
+        cfg = load_site_config(config)
+        station = station or cfg.station.id
+    if not station:
+        raise ParameterError("cần --config hoặc --station / give --config or --station")
+    return check_station_id(station), cfg
+
+
+def field_registry_pull(
+    config: Path | None = typer.Option(None, "--config", "-c", help="Tệp cấu hình trạm / "
+                                       "site.yaml (station id, centre URL, token)"),
+    station: str | None = typer.Option(None, "--station", help="Mã trạm / station id"),
+    centre: str | None = typer.Option(None, "--centre", help="URL trung tâm / centre URL"),
+    token_env: str | None = typer.Option(
+        None, "--token-env", help="Biến môi trường chứa mã trạm / variable holding the token"),
+) -> None:
+    """Tải sổ đăng ký từ trung tâm / pull the licences and foreign stations from the centre."""
+    from stations.field_check import pull_snapshot, registry_dir
+
+    station_id, cfg = _registry_station(config, station)
+    url = centre or (cfg.centre.url if cfg is not None and cfg.centre else None)
+    if not url:
+        raise ConfigError("Thiếu URL trung tâm / no centre URL: give --centre or centre.url")
+    if token_env:
+        token = os.environ.get(token_env)
+        if not token:
+            raise ConfigError(f"biến / variable {token_env} is not set")
+    elif cfg is not None:
+        token = _token(cfg, None)
+    else:
+        raise ConfigError("Thiếu mã truy cập / no token: give --token-env or --config")
+    folder = registry_dir(get_settings().home, station_id)
+    info = pull_snapshot(folder, url=url, token=token, station_id=station_id)
+    console.print(f"Sổ đăng ký / registry of {station_id}: {info.n_licences} giấy phép / "
+                  f"licences, {info.n_foreign} đài nước ngoài / foreign stations -> {folder}")
+
+
+def field_registry_import(
+    licences: Path = typer.Option(..., "--licences", help="Giấy phép / licence CSV or XLSX"),
+    foreign: Path | None = typer.Option(None, "--foreign", help="Đài nước ngoài / foreign "
+                                        "stations CSV or XLSX"),
+    config: Path | None = typer.Option(None, "--config", "-c", help="Tệp cấu hình trạm / "
+                                       "site.yaml (station id)"),
+    station: str | None = typer.Option(None, "--station", help="Mã trạm / station id"),
+) -> None:
+    """Nhập sổ đăng ký từ tệp / import the registry a field kit carries, offline."""
+    from stations.field_check import import_snapshot, registry_dir
+
+    station_id, _ = _registry_station(config, station)
+    folder = registry_dir(get_settings().home, station_id)
+    info = import_snapshot(folder, licences, foreign)
+    console.print(f"Sổ đăng ký / registry of {station_id}: {info.n_licences} giấy phép / "
+                  f"licences, {info.n_foreign} đài nước ngoài / foreign stations -> {folder}")
+
+
 def demo(
     seconds: float = typer.Option(240.0, help="Thời gian cảnh / scene time to run (s)"),
     seed: int = typer.Option(0, help="Hạt giống / simulator seed"),
@@ -366,6 +435,9 @@ def register(app: typer.Typer) -> None:
     central_app.command("run")(central_run)
     central_app.command("token")(central_token)
     field_app.command("sync")(field_sync)
+    registry_app.command("pull")(field_registry_pull)
+    registry_app.command("import")(field_registry_import)
+    field_app.add_typer(registry_app, name="registry")
     app.add_typer(station_app, name="station")
     app.add_typer(central_app, name="central")
     app.add_typer(field_app, name="field")

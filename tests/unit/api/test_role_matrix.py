@@ -18,6 +18,7 @@ from api.deps import authenticated_station
 from api.desk import routers
 from api.models import ROLES
 from api.routes import ingest as ingest_routes
+from api.routes import station_registry as station_registry_routes
 
 from .conftest import bearer, ingest, make_batch
 
@@ -46,7 +47,8 @@ def _permission(route: APIRoute) -> str | None:
 def _all_routes(app) -> list:  # noqa: ANN001
     """Every route of the app: the desk's routers, ingest's, and the app's own; checked
     against the OpenAPI paths so that no router is left out."""
-    found = [r for router in [*routers(), ingest_routes.router] for r in router.routes]
+    own = [ingest_routes.router, station_registry_routes.router]
+    found = [r for router in [*routers(), *own] for r in router.routes]
     found += [r for r in app.routes if isinstance(r, APIRoute | APIWebSocketRoute)]
     documented = set(app.openapi()["paths"])
     assert documented <= {r.path for r in found}
