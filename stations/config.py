@@ -168,7 +168,7 @@ class ReceiverConfig(_Strict):
         return value
 
 
-#: The FFT sizes a sweep uses (mirrors ``stations.tasks.fft_size_for_rbw``; a test
+#: The FFT sizes a sweep uses (mirrors ``dsp.hops.fft_size_for_rbw``; a test
 #: checks the two agree) and the Hann window's ENBW in bins.
 FFT_SIZE_MIN = 64
 FFT_SIZE_MAX = 65536

@@ -24,6 +24,12 @@ from dsp.calibration import (
     correct_spectrum_ppm,
     estimate_ppm_from_carriers,
 )
+from dsp.hops import (
+    fft_size_for_rbw,
+    image_suspects,
+    median_floor,
+    merge_hop_emissions,
+)
 from dsp.pipeline import analyze_spectrum
 from dsp.spectrum import band_power_db, welch_spectrum
 from dsp.sweep import Hop, plan_sweep, stitch
@@ -60,8 +66,6 @@ __all__ = [
 ]
 
 NS = 1_000_000_000
-#: Hann window's equivalent noise bandwidth, in bins.
-_HANN_ENBW_BINS = 1.5
 
 
 class PpmTracker:
@@ -187,16 +191,6 @@ class TaskContext:
         return true_f_hz if self.ppm is None else self.ppm.tuned_hz(true_f_hz)
 
 
-def fft_size_for_rbw(rbw_hz: float, sample_rate_hz: float) -> int:
-    """The power-of-two FFT size whose Hann RBW is closest to (not above) ``rbw_hz``.
-
-    >>> fft_size_for_rbw(10e3, 2.4e6)
-    512
-    """
-    n = sample_rate_hz * _HANN_ENBW_BINS / rbw_hz
-    return int(min(65536, max(64, 2 ** math.ceil(math.log2(n)))))
-
-
 def _welch(block: IQBlock, fft_size: int, n_averages: int, ctx: TaskContext) -> Spectrum:
     return welch_spectrum(
         block.samples,
@@ -278,63 +272,6 @@ def corrected(m: SweepMeasurement, ctx: TaskContext) -> SweepMeasurement:
         tuple(ctx.true_hz(f) for f in m.hop_centres_hz),
         m.sample_rate_hz,
     )
-
-
-def _merge_hop_emissions(emissions: list[Emission]) -> list[Emission]:
-    """Emissions of adjacent hops that overlap (one cut by a seam): keep the stronger."""
-    out: list[Emission] = []
-    for e in sorted(emissions, key=lambda e: e.f_hz):
-        if out and e.f_low_hz <= out[-1].f_high_hz:
-            if e.power_db > out[-1].power_db:
-                out[-1] = e
-            continue
-        out.append(e)
-    return out
-
-
-#: An emission this much weaker than one at its mirror frequency may be an IQ image.
-IMAGE_SUSPECT_DB = 15.0
-
-
-def image_suspects(
-    emissions: Sequence[Emission], f_center_hz: float, sample_rate_hz: float | None = None
-) -> list[Emission]:
-    """Emissions of one hop sitting where an artefact of a much stronger one would be.
-
-    That is its mirror about the LO (IQ image) and, with ``sample_rate_hz``, its
-    third-order products at ``+-3`` times its offset from the LO folded into the
-    sampled band (the 8-bit ADC's distortion of a strong signal, which the pipeline
-    rejects only when the block clipped). The pipeline rejects IQ images already;
-    these are the ones it kept, to be confirmed by re-measuring with the LO moved
-    (:func:`dsp.artefacts.verify_by_retuning`): an artefact moves with the LO.
-
-    >>> from dsp.types import Emission
-    >>> def em(f_hz, power_db):
-    ...     return Emission(f_hz, 9e3, 9e3, power_db, power_db, 30.0, -90.0, "dBFS",
-    ...                     2343.75, 0, 0)
-    >>> strong, spur = em(163.45e6, -20.0), em(162.15e6, -68.0)
-    >>> [e.f_hz for e in image_suspects([strong, spur], 162.9e6, 2.4e6)]
-    [162150000.0]
-    >>> image_suspects([strong, spur], 162.9e6)
-    []
-    """
-    out = []
-    for e in emissions:
-        for o in emissions:
-            if o is e or o.power_db - e.power_db < IMAGE_SUSPECT_DB:
-                continue
-            reach = max(o.bw_99_hz, e.bw_99_hz) / 2 + 2 * e.f_resolution_hz
-            d = o.f_hz - f_center_hz
-            spots = [f_center_hz - d]
-            if sample_rate_hz:
-                half = sample_rate_hz / 2
-                spots += [
-                    f_center_hz + ((k * d + half) % sample_rate_hz - half) for k in (3, -3)
-                ]
-            if any(abs(e.f_hz - spot) <= reach for spot in spots):
-                out.append(e)
-                break
-    return out
 
 
 #: dB the gain is stepped down (each time) to tell an overload product from a signal.
@@ -481,7 +418,7 @@ def analyze_sweep(
         if verify_overload is not None and hop.overload and suspects:
             kept = settle_overload(kept, verify_overload(suspects, centre))
         found.extend(kept)
-    return _merge_hop_emissions(found)
+    return merge_hop_emissions(found)
 
 
 def retune_verifier(rx: Receiver, ctx: TaskContext, *, fft_size: int, n_averages: int):  # noqa: ANN201
@@ -544,7 +481,7 @@ class SweepRunner:
             if t.gain_db is not None:
                 rx.set_gain(ctx.receiver.gain_db)
         pos = ctx.position()
-        floor = _median_floor(m.hops)
+        floor = median_floor(m.hops)
         ctx.emit(
             SpectrumItem.from_spectrum(m.sweep, band=t.name, position=pos, noise_floor_db=floor)
         )
@@ -552,14 +489,6 @@ class SweepRunner:
             ctx.emit(EmissionItem.from_emission(e, band=t.name, position=pos))
         if self.on_emissions is not None and emissions:
             self.on_emissions(rx, emissions, ctx)
-
-
-def _median_floor(hops: Sequence[Spectrum]) -> float | None:
-    """Median power of all hops' bins: a robust noise-floor figure for the record."""
-    if not hops:
-        return None
-    value = float(np.median(np.concatenate([h.power_db for h in hops])))
-    return value if math.isfinite(value) else None
 
 
 def _field_strength(power_db: float, unit: str, rx_cfg: ReceiverConfig) -> float | None:
