@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -49,6 +50,8 @@ from compliance.rules import Finding
 from dsp.errors import ComplianceError, StorageError
 
 __all__ = ["CaseService", "case_summary", "ns_to_iso", "sha256_file"]
+
+log = logging.getLogger(__name__)
 
 _SEVERITY_RANK = {"low": 0, "medium": 1, "high": 2}
 #: Load a case with everything a caller reads after the session has closed.
@@ -303,6 +306,7 @@ class CaseService:
             case.dismiss_reason = dismiss_reason
             case.status = to_status
             case.updated_ns = now
+            log.info("case %s: %s -> %s by %s", case.id, before, to_status, actor)
             session.add(CaseHistory(case_id=case.id, t_ns=now, actor=actor, action="transition",
                                     from_status=before, to_status=to_status,
                                     detail=reason + (f" [{dismiss_reason}]"
@@ -469,6 +473,8 @@ class _Batch:
                                     to_status="new",
                                     detail=f"{kind}: {first.emitter_class} emission at "
                                     f"{e.f_hz:.0f} Hz seen by {station_id}"))
+            log.info("case %s opened (%s): %s emission at %.0f Hz seen by %s", case.id, kind,
+                     first.emitter_class, e.f_hz, station_id)
         else:
             case.first_seen_ns = min(case.first_seen_ns, t_ns)
             case.last_seen_ns = max(case.last_seen_ns, t_ns)

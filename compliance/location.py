@@ -182,5 +182,11 @@ def refresh_locations(session: Session, cases: Iterable[Case],
         case.location_json = None if doc is None else json.dumps(doc, ensure_ascii=False)
         case.location_note = why
         case.location_ns = max(time.time_ns(), case.updated_ns)
+        if doc is None:
+            log.info("case %s not located: %s", case.id, why)
+        else:
+            log.info("case %s located: %.5f, %.5f, 95 %% %.0f x %.0f m, %s (P(VN) %s)",
+                     case.id, doc["lat_deg"], doc["lon_deg"], doc["semi_major_m"],
+                     doc["semi_minor_m"], doc["verdict"], doc["p_vietnam"])
         n += 1
     return n

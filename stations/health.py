@@ -34,6 +34,9 @@ class ReceiverHealth:
     failures: int = 0
     reopens: int = 0
     last_error: str | None = None
+    #: Items a task built that the wire contract refused (NaN/Inf, out of range):
+    #: dropped one by one, the rest of the run goes on.
+    items_refused: int = 0
     gaps: list[tuple[int, int | None]] = field(default_factory=list)
 
     def observe(self, block: IQBlock) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import hashlib
+import logging
 import math
 import tempfile
 from collections.abc import Callable, Sequence
@@ -64,6 +65,8 @@ __all__ = [
     "corrected",
     "fft_size_for_rbw",
 ]
+
+log = logging.getLogger(__name__)
 
 NS = 1_000_000_000
 
@@ -173,6 +176,26 @@ class TaskContext:
     clock: Callable[[], int]
     #: The receiver's frequency-error tracker (shared by its tasks); None: no correction.
     ppm: PpmTracker | None = None
+
+    def emit_item(self, build: Callable[[], Item], what: str) -> None:
+        """Build one item and emit it; an item the wire contract refuses is dropped.
+
+        A NaN or out-of-range value in one measurement (a channel with no bins, a
+        division by a zero band) must not cost the run its other items: the refused
+        item is logged, counted in health (``items_refused``, ``last_error``) and the
+        task goes on.
+        """
+        from pydantic import ValidationError
+
+        try:
+            item = build()
+        except (ValidationError, ValueError) as err:
+            text = " ".join(str(err).split())[:300]
+            self.health.items_refused += 1
+            self.health.last_error = f"{what}: {text}"
+            log.warning("%s %s: item refused, dropped: %s", self.station_id, what, text)
+            return
+        self.emit(item)
 
     def read(self, rx: Receiver, n_samples: int) -> IQBlock:
         """Read a block and count its overload / dropped-sample flags in health."""
@@ -482,11 +505,11 @@ class SweepRunner:
                 rx.set_gain(ctx.receiver.gain_db)
         pos = ctx.position()
         floor = median_floor(m.hops)
-        ctx.emit(
-            SpectrumItem.from_spectrum(m.sweep, band=t.name, position=pos, noise_floor_db=floor)
-        )
+        ctx.emit_item(lambda: SpectrumItem.from_spectrum(m.sweep, band=t.name, position=pos,
+                                                         noise_floor_db=floor), "spectrum")
         for e in emissions:
-            ctx.emit(EmissionItem.from_emission(e, band=t.name, position=pos))
+            ctx.emit_item(lambda e=e: EmissionItem.from_emission(e, band=t.name, position=pos),
+                          f"emission {e.f_hz / 1e6:.4f} MHz")
         if self.on_emissions is not None and emissions:
             self.on_emissions(rx, emissions, ctx)
 
@@ -526,8 +549,8 @@ class ChannelWatchRunner:
             block = ctx.read(rx, n)
             spectrum = ctx.correct(_welch(block, fft_size, n_avg, ctx))
             power = band_power_db(spectrum, ch.f_hz - ch.bw_hz / 2, ch.f_hz + ch.bw_hz / 2)
-            ctx.emit(
-                ChannelPowerItem(
+            ctx.emit_item(
+                lambda ch=ch, block=block, spectrum=spectrum, power=power: ChannelPowerItem(
                     plan=self.task.plan,
                     channel=ch.name,
                     receiver_id=block.receiver_id,
@@ -538,7 +561,8 @@ class ChannelWatchRunner:
                     e_dbuv_m=_field_strength(power, spectrum.power_unit, ctx.receiver),
                     t_ns=block.t_start_ns,
                     position=ctx.position(),
-                )
+                ),
+                f"channel power {ch.name}",
             )
 
 
@@ -584,8 +608,8 @@ class OccupancyRunner:
         # One sample per run: the interval is complete after interval_s / every_s runs.
         if self._n >= max(1, round(t.interval_s / t.every_s)):
             for k, f in enumerate(self.f_centres_hz):
-                ctx.emit(
-                    OccupancyItem(
+                ctx.emit_item(
+                    lambda k=k, f=f: OccupancyItem(
                         band=t.name,
                         channel=f"{f / 1e6:.4f}",
                         f_hz=float(f),
@@ -594,7 +618,8 @@ class OccupancyRunner:
                         n_samples=self._n,
                         t_start_ns=self._t_start_ns,
                         t_end_ns=sweep.t_end_ns,
-                    )
+                    ),
+                    f"occupancy {f / 1e6:.4f} MHz",
                 )
             self._above[:] = 0
             self._n = 0
