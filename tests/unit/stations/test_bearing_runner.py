@@ -95,3 +95,11 @@ def test_no_position_no_bearing() -> None:
 def test_bad_bearing_task_is_named() -> None:
     with pytest.raises(InputFormatError, match="azimuth_step_deg"):
         parse_site_config(CONFIG.format(url="/dev/x", step=0))
+
+
+def test_the_agent_runs_a_bearing_task_with_the_bearing_runner() -> None:
+    from stations.agent import StationAgent
+
+    cfg = parse_site_config(CONFIG.format(url="/dev/x", step=30))
+    runner = StationAgent._runner(cfg.tasks[0], None)
+    assert isinstance(runner, BearingRunner) and runner.task.rotator_url == "/dev/x"
