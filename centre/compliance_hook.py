@@ -199,4 +199,7 @@ class CaseComplianceHook:
         session.add(CaseHistory(case_id=case.id, t_ns=now_ns, actor=actor,
                                 action="evidence_added",
                                 detail=f"{kind} {where} sha256={sha256}"))
+        # New evidence (a field kit's fit, a bearing) changes where the emitter is:
+        # the case's location is recomputed when it is older than this.
+        case.updated_ns = max(case.updated_ns, now_ns)
         return case.id

@@ -67,6 +67,7 @@ from stations.batch import (
     BATCH_ID_PATTERN,
     STATION_ID_PATTERN,
     Batch,
+    BearingItem,
     ChannelPowerItem,
     EmissionItem,
     EvidenceItem,
@@ -298,7 +299,7 @@ class IngestService:
     compliance:
         The compliance step.
     evidence_dir:
-        Where evidence files (SigMF, location estimates) are kept; every path written
+        Where evidence files (SigMF, location estimates, bearings) are kept; every path written
         is checked to lie inside it.
     on_spectrum:
         Called with (station_id, spectrum item) after a batch is committed (live view).
@@ -382,7 +383,7 @@ class IngestService:
         evidence = [
             (item, self._write_evidence(batch.station_id, item))
             for item in items
-            if isinstance(item, EvidenceItem | LocationItem)
+            if isinstance(item, EvidenceItem | LocationItem | BearingItem)
         ]
         try:
             self._ts.write(points)
@@ -438,7 +439,7 @@ class IngestService:
         self,
         batch: Batch,
         classified: Classified,
-        evidence: Sequence[tuple[EvidenceItem | LocationItem, tuple[Path, str, int]]],
+        evidence: Sequence[tuple[EvidenceItem | LocationItem | BearingItem, tuple[Path, str, int]]],
         rejected: Sequence[RejectedItem],
         *,
         n_items: int,
@@ -623,7 +624,7 @@ class IngestService:
         return folder
 
     def _write_evidence(
-        self, sid: str, item: EvidenceItem | LocationItem
+        self, sid: str, item: EvidenceItem | LocationItem | BearingItem
     ) -> tuple[Path, str, int]:
         """Write the evidence file (named by its SHA-256); (path, sha256, size)."""
         folder = self._folder(sid)
@@ -636,14 +637,22 @@ class IngestService:
             base.with_suffix(".sigmf-meta").write_text(item.meta_json, encoding="utf-8")
             # The checksum is of the samples; the meta file sits beside.
             return data_path, item.sha256, len(data)
-        body = item.model_dump_json(indent=2).encode("utf-8")
+        if isinstance(item, BearingItem):
+            # The station is part of the record: the location keeps the newest bearing
+            # of each site (compliance.location).
+            doc = {**item.model_dump(mode="json"), "station_id": sid}
+            body = json.dumps(doc, indent=2, ensure_ascii=False).encode("utf-8")
+            prefix = "bearing"
+        else:
+            body = item.model_dump_json(indent=2).encode("utf-8")
+            prefix = "location"
         sha = hashlib.sha256(body).hexdigest()
-        path = folder / f"location-{sha[:16]}.json"
+        path = folder / f"{prefix}-{sha[:16]}.json"
         path.write_bytes(body)
         return path, sha, len(body)
 
 
-def _evidence_args(item: EvidenceItem | LocationItem, sid: str) -> dict[str, Any]:
+def _evidence_args(item: EvidenceItem | LocationItem | BearingItem, sid: str) -> dict[str, Any]:
     if isinstance(item, EvidenceItem):
         return {
             "f_hz": item.f_hz,
@@ -652,6 +661,17 @@ def _evidence_args(item: EvidenceItem | LocationItem, sid: str) -> dict[str, Any
             "description": (
                 f"Bản ghi IQ / IQ recording {item.f_center_hz / 1e6:.4f} MHz, "
                 f"{item.sample_rate_hz / 1e3:.0f} kS/s ({sid})"
+            ),
+        }
+    if isinstance(item, BearingItem):
+        return {
+            "f_hz": item.f_hz,
+            "t_ns": item.t_ns,
+            "kind": "field_measurement",
+            "description": (
+                f"Hướng tới máy phát / bearing to the emitter: {item.bearing_deg:.1f}° "
+                f"± {item.sigma_deg:.1f}° từ / from {item.lat_deg:.5f}, {item.lon_deg:.5f} "
+                f"({sid})"
             ),
         }
     return {

@@ -10,6 +10,10 @@ One location from everything that heard the emitter (:func:`dsp.geolocation.loca
   which assumes the stations' receivers are alike (same make, same fixed gain);
 - a field kit's own drive-test fit, attached to the case as evidence
   (``location-*.json``), as a position prior of its 95 % radius;
+- bearings from sites with a directional antenna on a rotator, attached to the case
+  as evidence (``bearing-*.json``, written by the centre's ingest from a station's
+  ``bearing`` item): the newest of each site within ``window_s`` (a site's repeated
+  sweeps of one emitter are not independent evidence either);
 - station positions from the ``stations`` table (a station without one is skipped).
 
 The border verdict (:func:`dsp.border.border_verdict`) on the shipped boundary line
@@ -39,10 +43,17 @@ from sqlalchemy.orm import Session
 from compliance.boundary import load_boundary
 from compliance.models import Case
 from dsp.border import BorderVerdict, Boundary, border_verdict
-from dsp.geolocation import LevelObservation, LocationEstimate, PositionPrior, locate
+from dsp.geolocation import (
+    BearingObservation,
+    LevelObservation,
+    LocationEstimate,
+    PositionPrior,
+    locate,
+)
 from dsp.types import GeoPosition
 
-__all__ = ["LocationSettings", "LEVEL_UNITS", "case_observations", "locate_case",
+__all__ = ["LocationSettings", "LEVEL_UNITS", "case_bearings", "case_observations",
+           "locate_case",
            "location_json", "refresh_locations"]
 
 log = logging.getLogger(__name__)
@@ -121,6 +132,45 @@ def case_observations(session: Session, case: Case, *, window_s: float = 3600.0
     return levels, priors
 
 
+def _bearing(path: str) -> tuple[str, int, BearingObservation] | None:
+    """(site key, measurement time in ns, the bearing) of a ``bearing-*.json`` file."""
+    p = Path(path)
+    if not p.name.startswith("bearing-") or p.suffix != ".json" or not p.is_file():
+        return None
+    try:
+        doc = json.loads(p.read_text(encoding="utf-8"))
+        lat, lon = float(doc["lat_deg"]), float(doc["lon_deg"])
+        bearing, sigma = float(doc["bearing_deg"]), float(doc["sigma_deg"])
+        t_ns = int(doc["t_ns"])
+        site = str(doc.get("station_id") or f"{lat:.6f},{lon:.6f}")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.warning("bearing evidence %s unreadable: %s", p, err)
+        return None
+    if not (all(math.isfinite(v) for v in (lat, lon, bearing, sigma))
+            and -90 <= lat <= 90 and -180 <= lon <= 180 and 0 < sigma <= 180):
+        log.warning("bearing evidence %s out of range; not used", p)
+        return None
+    return site, t_ns, BearingObservation(GeoPosition(lat, lon), bearing % 360.0, sigma,
+                                          site_id=site)
+
+
+def case_bearings(case: Case, *, window_s: float = 3600.0) -> list[BearingObservation]:
+    """The newest bearing of each site attached to ``case`` (``bearing-*.json``
+    evidence) measured within ``window_s`` of the case's last sighting, by site."""
+    since = case.last_seen_ns - int(window_s * 1e9)
+    newest: dict[str, tuple[int, int, BearingObservation]] = {}
+    for e in case.evidence:
+        if e.kind != "field_measurement":
+            continue
+        got = _bearing(e.uri)
+        if got is None or got[1] < since:
+            continue
+        site, t_ns, obs = got
+        if site not in newest or (t_ns, e.added_ns) > newest[site][:2]:
+            newest[site] = (t_ns, e.added_ns, obs)
+    return [newest[site][2] for site in sorted(newest)]
+
+
 def location_json(est: LocationEstimate, verdict: BorderVerdict) -> dict | None:
     """The ``location`` object of ``rfwatch cases list --json`` (``None``: no estimate).
 
@@ -156,9 +206,10 @@ def locate_case(session: Session, case: Case, settings: LocationSettings | None 
     """Locate one case: (``location`` object or None, the reason when None)."""
     settings = settings or LocationSettings()
     levels, priors = case_observations(session, case, window_s=settings.window_s)
-    if not levels and not priors:
+    bearings = case_bearings(case, window_s=settings.window_s)
+    if not levels and not priors and not bearings:
         return None, "không có mức đo nào có vị trí trạm / no level from a station of known place"
-    est = locate(levels, priors=priors, terrain=settings.terrain)
+    est = locate(levels, bearings, priors=priors, terrain=settings.terrain)
     if est.position is None:
         return None, est.reason
     boundary = boundary or load_boundary(settings.border_file)

@@ -31,6 +31,7 @@ from stations.batch import (
     PositionTag,
 )
 from stations.config import (
+    BearingTask,
     ChannelWatchTask,
     EvidenceTask,
     OccupancyTask,
@@ -46,6 +47,7 @@ from stations.scheduler import Scheduler
 from stations.supervisor import SupervisedReceiver
 from stations.task_guard import TaskGuard
 from stations.tasks import (
+    BearingRunner,
     ChannelWatchRunner,
     EvidenceRecorder,
     OccupancyRunner,
@@ -235,6 +237,8 @@ class StationAgent:
             return ChannelWatchRunner(task)
         if isinstance(task, OccupancyTask):
             return OccupancyRunner(task)
+        if isinstance(task, BearingTask):
+            return BearingRunner(task)
         raise TypeError(f"unknown task {task!r}")
 
     def _task_action(self, rx_cfg: ReceiverConfig, runner, name: str) -> TaskGuard:  # noqa: ANN001

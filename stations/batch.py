@@ -17,6 +17,7 @@ health     station/receiver health      dropped second
 emission   an emission found            never dropped
 evidence   SigMF IQ around an emission  never dropped
 location   emitter position estimate    never dropped
+bearing    bearing to an emitter        never dropped
 ========== ============================ =================
 """
 
@@ -26,7 +27,7 @@ import base64
 import hashlib
 import re
 import uuid
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -34,8 +35,12 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from dsp.errors import ParameterError
 from dsp.types import Emission, Spectrum
 
+if TYPE_CHECKING:
+    from dsp.geolocation import BearingObservation
+
 __all__ = [
     "Batch",
+    "BearingItem",
     "ChannelPowerItem",
     "EmissionItem",
     "EvidenceItem",
@@ -52,7 +57,7 @@ __all__ = [
 ]
 
 #: Kinds the disk-full policy never drops.
-NEVER_DROPPED = frozenset({"emission", "evidence", "location"})
+NEVER_DROPPED = frozenset({"emission", "evidence", "location", "bearing"})
 
 BATCH_ID_PATTERN = r"^[A-Za-z0-9_.-]{8,80}$"
 #: Station ids: lower-case letters, digits and hyphens, 1-64, starting with a letter or
@@ -346,6 +351,41 @@ class LocationItem(_Model):
     t_ns: NonNegInt
 
 
+class BearingItem(_Model):
+    """A bearing to an emitter from a directional antenna on a rotator (see
+    :mod:`stations.bearing`), measured at the site ``lat_deg``/``lon_deg``.
+
+    ``bearing_deg`` is clockwise from true north in [0, 360); ``sigma_deg`` its one
+    standard deviation (a bearing cannot be known worse than a half turn).
+    """
+
+    kind: Literal["bearing"] = "bearing"
+    f_hz: float = Field(gt=0)
+    bearing_deg: float = Field(ge=0, lt=360)
+    sigma_deg: float = Field(gt=0, le=180)
+    t_ns: NonNegInt
+    lat_deg: float = Field(ge=-90, le=90)
+    lon_deg: float = Field(ge=-180, le=180)
+    #: The band whose power was swept (the emission's bandwidth), when known.
+    bw_hz: float | None = Field(default=None, gt=0)
+
+    @classmethod
+    def from_observation(
+        cls, observation: BearingObservation, *, f_hz: float, t_ns: int,
+        bw_hz: float | None = None,
+    ) -> BearingItem:
+        """The item of a measured bearing (``stations.bearing.BearingResult.observation``)."""
+        return cls(
+            f_hz=f_hz,
+            bearing_deg=float(observation.bearing_deg) % 360.0,
+            sigma_deg=float(observation.sigma_deg),
+            t_ns=t_ns,
+            lat_deg=observation.position.lat_deg,
+            lon_deg=observation.position.lon_deg,
+            bw_hz=bw_hz,
+        )
+
+
 Item = Annotated[
     SpectrumItem
     | EmissionItem
@@ -353,7 +393,8 @@ Item = Annotated[
     | OccupancyItem
     | HealthItem
     | EvidenceItem
-    | LocationItem,
+    | LocationItem
+    | BearingItem,
     Field(discriminator="kind"),
 ]
 

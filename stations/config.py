@@ -38,6 +38,7 @@ from stations.batch import STATION_ID_PATTERN
 
 __all__ = [
     "AntennaConfig",
+    "BearingTask",
     "CentreConfig",
     "ChannelConfig",
     "ChannelWatchTask",
@@ -273,8 +274,29 @@ class EvidenceTask(_Strict):
     baseline_s: float = Field(default=0.0, ge=0)
 
 
+class BearingTask(_TaskBase):
+    """Sweep a directional antenna on a GS-232 rotator and give the bearing of each target
+    (:func:`stations.bearing.measure_bearing`); the site must have a position."""
+
+    type: Literal["bearing"]
+    #: The rotator controller's serial port: any pyserial URL (``/dev/ttyUSB0``,
+    #: ``rfc2217://host:port``, a pty).
+    rotator_url: str = Field(min_length=1, max_length=500)
+    rotator_baudrate: int = Field(default=9600, gt=0)
+    #: How close (deg) the rotator must come to each azimuth.
+    tolerance_deg: float = Field(default=3.0, gt=0, le=30)
+    #: The emissions to take bearings of (name, f_hz, bw_hz: the band whose power is swept).
+    targets: list[ChannelConfig] = Field(min_length=1)
+    azimuth_step_deg: float = Field(default=15.0, ge=1, le=90)
+    #: The antenna's -3 dB beamwidth and front-to-back ratio (its datasheet).
+    beamwidth_deg: float = Field(default=60.0, gt=0, le=180)
+    front_to_back_db: float = Field(default=20.0, gt=0)
+    gain_db: float = 30.0
+
+
 TaskConfig = Annotated[
-    SweepTask | ChannelWatchTask | OccupancyTask | EvidenceTask, Field(discriminator="type")
+    SweepTask | ChannelWatchTask | OccupancyTask | EvidenceTask | BearingTask,
+    Field(discriminator="type"),
 ]
 
 

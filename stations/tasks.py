@@ -25,6 +25,7 @@ from dsp.calibration import (
     correct_spectrum_ppm,
     estimate_ppm_from_carriers,
 )
+from dsp.errors import ParameterError
 from dsp.hops import (
     fft_size_for_rbw,
     image_suspects,
@@ -37,6 +38,7 @@ from dsp.sweep import Hop, plan_sweep, stitch
 from dsp.types import Emission, GeoPosition, IQBlock, Spectrum
 from firmware_bridge.receiver import Receiver
 from stations.batch import (
+    BearingItem,
     ChannelPowerItem,
     EmissionItem,
     EvidenceItem,
@@ -46,6 +48,7 @@ from stations.batch import (
     SpectrumItem,
 )
 from stations.config import (
+    BearingTask,
     ChannelWatchTask,
     EvidenceTask,
     OccupancyTask,
@@ -56,6 +59,7 @@ from stations.config import (
 from stations.health import ReceiverHealth
 
 __all__ = [
+    "BearingRunner",
     "ChannelWatchRunner",
     "EvidenceRecorder",
     "OccupancyRunner",
@@ -564,6 +568,47 @@ class ChannelWatchRunner:
                 ),
                 f"channel power {ch.name}",
             )
+
+
+class BearingRunner:
+    """Take a bearing of each target with the rotator site's directional antenna.
+
+    The rotator's port is opened for one run and closed after it (the task runs every
+    ``every_s``, minutes apart; a port held between runs would outlive a replugged
+    controller). One :class:`~stations.batch.BearingItem` per target, from the site's
+    position; a station without a position cannot give a bearing and says so.
+    """
+
+    def __init__(self, task: BearingTask, *, site_id: str = "") -> None:
+        self.task = task
+        self.site_id = site_id
+
+    def __call__(self, rx: Receiver, ctx: TaskContext) -> None:
+        from firmware_bridge.rotator import Gs232Rotator  # pyserial only for a rotator site
+        from stations.bearing import measure_bearing
+
+        t = self.task
+        where = ctx.position()
+        if where is None:
+            raise ParameterError(
+                f"tác vụ {t.name}: trạm chưa có vị trí, không đo được hướng / task {t.name}: "
+                "the station has no position, so a bearing cannot be placed"
+            )
+        site = GeoPosition(where.lat_deg, where.lon_deg, where.alt_m)
+        n_steps = max(4, int(round(360.0 / t.azimuth_step_deg)))
+        azimuths = [k * 360.0 / n_steps for k in range(n_steps)]
+        with Gs232Rotator(t.rotator_url, baudrate=t.rotator_baudrate,
+                          tolerance_deg=t.tolerance_deg) as rotator:
+            for target in t.targets:
+                t_ns = ctx.clock()
+                result = measure_bearing(
+                    rx, rotator, site_position=site, f_hz=ctx.tuned_hz(target.f_hz),
+                    bw_hz=target.bw_hz, azimuths_deg=azimuths, gain_db=t.gain_db,
+                    beamwidth_deg=t.beamwidth_deg, front_to_back_db=t.front_to_back_db,
+                    site_id=self.site_id or ctx.station_id,
+                )
+                ctx.emit(BearingItem.from_observation(
+                    result.observation, f_hz=target.f_hz, t_ns=t_ns, bw_hz=target.bw_hz))
 
 
 class OccupancyRunner:
