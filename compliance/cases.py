@@ -215,10 +215,64 @@ class CaseService:
                                            Case.location_ns < Case.updated_ns))
                     .options(*_FULL)))
                 n = refresh_locations(session, stale, settings)  # type: ignore[arg-type]
+                for case in stale:
+                    self._foreign_to_coordination(session, case)
                 session.commit()
         except SQLAlchemyError as err:
             raise StorageError(f"không ghi được vị trí / cannot store locations: {err}") from err
         return n
+
+    def _foreign_to_coordination(self, session: Session, case: Case) -> None:
+        """An unknown emitter located on the foreign side is a coordination matter.
+
+        A case keeps its kind (the database enforces it), so the new violation case
+        is dismissed as ``foreign_coordinated`` (later sightings of the emitter fold
+        into it and open nothing) and the matter is opened, or the emitter's open one
+        is noted, with the location; each side's history names the other. Only a
+        ``new`` case moves: one an inspector has triaged stays the inspector's call.
+        """
+        if (case.kind != "sanction" or case.status != "new" or case.emitter_class != "unknown"
+                or case.location_json is None):
+            return
+        loc = json.loads(case.location_json)
+        if loc.get("verdict") != "foreign":
+            return
+        now = self._clock()
+        folding = self._reference.tolerances.cases
+        reach = max(folding.fold_min_hz, folding.fold_bw_fraction * case.bw_hz)
+        matter = session.scalars(select(Case).where(
+            Case.kind == "coordination", Case.status.in_(OPEN_STATUSES),
+            Case.f_hz >= case.f_hz - reach, Case.f_hz <= case.f_hz + reach)).first()
+        why = (f"định vị phía nước ngoài / located on the foreign side (P(VN) = "
+               f"{loc.get('p_vietnam')}) at {loc['lat_deg']:.5f}, {loc['lon_deg']:.5f}")
+        if matter is None:
+            stamp = dt.datetime.fromtimestamp(case.first_seen_ns / 1e9, tz=dt.UTC)
+            matter = Case(
+                id=f"PH{stamp:%Y%m%d}-{uuid.uuid4().hex[:8].upper()}", kind="coordination",
+                status="new", emitter_class="unknown", f_hz=case.f_hz, bw_hz=case.bw_hz,
+                severity=case.severity, first_seen_ns=case.first_seen_ns,
+                last_seen_ns=case.last_seen_ns, created_ns=now, updated_ns=now,
+                location_json=case.location_json, location_note=case.location_note,
+                location_ns=now)
+            session.add(matter)
+            session.add(CaseHistory(case_id=matter.id, t_ns=now, actor="system",
+                                    action="created", to_status="new",
+                                    detail=f"coordination: {why}; from case {case.id}"))
+        else:
+            matter.last_seen_ns = max(matter.last_seen_ns, case.last_seen_ns)
+            session.add(CaseHistory(case_id=matter.id, t_ns=now, actor="system", action="note",
+                                    detail=f"{why}; case {case.id} joins this matter"))
+        before = case.status
+        case.status = "dismissed"
+        case.dismiss_reason = "foreign_coordinated"
+        case.updated_ns = now
+        case.location_ns = now
+        session.add(CaseHistory(case_id=case.id, t_ns=now, actor="system", action="transition",
+                                from_status=before, to_status="dismissed",
+                                detail=f"{why}: chuyển phối hợp / to coordination matter "
+                                f"{matter.id} [foreign_coordinated]"))
+        log.info("case %s located abroad: dismissed into coordination matter %s", case.id,
+                 matter.id)
 
     # -- reading -----------------------------------------------------------------
 

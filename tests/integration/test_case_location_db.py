@@ -144,3 +144,28 @@ def test_an_emitter_across_the_border_is_not_called_vietnamese(engine):
 def test_location_estimate_is_a_plain_dataclass():
     # the JSON is built only from public fields (no numpy scalars leak into it)
     assert "grid_p" in LocationEstimate.__dataclass_fields__
+
+
+def test_an_emitter_located_abroad_becomes_a_coordination_matter(engine, tmp_path):
+    tx = GeoPosition(22.10, 106.75)  # Pingxiang, Guangxi: ~8 km beyond the line
+    service = _service(engine)
+    case_id = _record(service, tx, 151.025e6, list(STATIONS), seed=7)
+    fit = destination(tx, 200.0, 150.0)
+    path = tmp_path / "location-fedcba9876543210.json"
+    path.write_text(json.dumps({"lat_deg": fit.lat_deg, "lon_deg": fit.lon_deg,
+                                "radius_m": 500.0, "n_points": 40}), encoding="utf-8")
+    service.add_evidence(case_id, "field_measurement", path, actor="field-kit")
+    service.refresh_locations()
+    case = service.get(case_id)
+    assert case_summary(case)["location"]["verdict"] == "foreign"
+    # the violation case is closed as foreign and a coordination matter carries on
+    assert (case.status, case.dismiss_reason) == ("dismissed", "foreign_coordinated")
+    matters = [c for c in service.list_cases() if c.kind == "coordination"]
+    assert len(matters) == 1
+    matter = matters[0]
+    assert matter.id.startswith("PH") and matter.status == "new"
+    assert case_summary(matter)["location"]["verdict"] == "foreign"
+    assert matter.id in case.history[-1].detail and case.id in matter.history[0].detail
+    # nothing moves twice
+    service.refresh_locations()
+    assert len([c for c in service.list_cases() if c.kind == "coordination"]) == 1
