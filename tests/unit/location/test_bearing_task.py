@@ -9,34 +9,13 @@ from dsp.bearing import estimate_bearing, pattern_db
 from dsp.geo import bearing_deg
 from dsp.types import GeoPosition
 from firmware_bridge.rotator import Gs232Rotator
-from firmware_bridge.simulator import Scene, SimulatorReceiver
+from firmware_bridge.simulator import Scene, SimulatorReceiver, scene_path
 from firmware_bridge.simulator.rotator import SimulatedGs232
 from stations.bearing import measure_bearing
 
-SCENE = """
-name: bearing
-start_time: 2026-07-01T01:00:00Z
-seed: 3
-propagation: {model: log_distance, exponent: 3.0, reference_distance_m: 100}
-receivers:
-  - id: dx
-    position: {lat: 21.90, lon: 106.70, alt_m: 300}
-    antenna_gain_dbi: 9.0
-    gain_db: 30
-    f_center_hz: 163.0e6
-    sample_rate_hz: 1.024e6
-    antenna: {beamwidth_deg: 55, front_to_back_db: 20}
-emitters:
-  - id: pirate
-    position: {lat: 21.93, lon: 106.74, alt_m: 300}
-    f_hz: 163.45e6
-    modulation: {kind: nbfm, deviation_hz: 2500}
-    erp_w: 5
-"""
-
 
 def test_bearing_sweep_finds_the_emitter_through_the_pty():
-    scene = Scene.from_text(SCENE)
+    scene = Scene.from_file(scene_path("rotator_site"))
     rx = SimulatorReceiver(scene, "dx", seed=1)
     sim = SimulatedGs232(azimuth_deg=0.0, speed_deg_s=3600.0, on_azimuth=rx.set_antenna_azimuth)
     path = sim.serve_pty()

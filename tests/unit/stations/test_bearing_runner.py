@@ -7,7 +7,7 @@ import pytest
 from dsp.errors import InputFormatError, ParameterError
 from dsp.geo import bearing_deg
 from dsp.types import GeoPosition
-from firmware_bridge.simulator import Scene, SimulatorReceiver
+from firmware_bridge.simulator import Scene, SimulatorReceiver, scene_path
 from firmware_bridge.simulator.rotator import SimulatedGs232
 from stations.batch import Batch, BearingItem, PositionTag, new_batch_id
 from stations.config import BearingTask, parse_site_config
@@ -16,26 +16,6 @@ from stations.tasks import BearingRunner, TaskContext
 
 SITE = GeoPosition(21.90, 106.70)
 TX = GeoPosition(21.93, 106.74)
-SCENE = """
-name: bearing-task
-start_time: 2026-07-01T01:00:00Z
-seed: 5
-propagation: {model: log_distance, exponent: 3.0, reference_distance_m: 100}
-receivers:
-  - id: dx
-    position: {lat: 21.90, lon: 106.70, alt_m: 300}
-    antenna_gain_dbi: 9.0
-    gain_db: 30
-    f_center_hz: 163.0e6
-    sample_rate_hz: 1.024e6
-    antenna: {beamwidth_deg: 55, front_to_back_db: 20}
-emitters:
-  - id: pirate
-    position: {lat: 21.93, lon: 106.74, alt_m: 300}
-    f_hz: 163.45e6
-    modulation: {kind: nbfm, deviation_hz: 2500}
-    erp_w: 5
-"""
 CONFIG = """
 station: {{id: dx-site, name: dx, kind: fixed, position: {{lat_deg: 21.90, lon_deg: 106.70}}}}
 receivers:
@@ -53,7 +33,7 @@ tasks:
 
 
 def test_site_config_bearing_task_emits_a_bearing_item() -> None:
-    scene = Scene.from_text(SCENE)
+    scene = Scene.from_file(scene_path("rotator_site"))
     rx = SimulatorReceiver(scene, "dx", seed=2)
     sim = SimulatedGs232(azimuth_deg=0.0, speed_deg_s=3600.0, on_azimuth=rx.set_antenna_azimuth)
     url = sim.serve_pty()
