@@ -60,6 +60,25 @@ def recording_kind(path: str | Path, fmt: str | None = None) -> str:
     )
 
 
+def _kind_of(path: Path, fmt: str | None) -> str:
+    """The reader for ``path``; a missing file (other than a SigMF pair) is refused."""
+    kind = recording_kind(path, fmt)
+    if kind != "sigmf" and not path.is_file():
+        # (sigmf finds the other file of a pair itself and says which one is missing)
+        raise InputFormatError("không có tệp / no such file", source=str(path))
+    return kind
+
+
+def _check_rate(path: Path, rate_hz: float | None, file_rate_hz: float) -> None:
+    """``--rate`` given for a SigMF file must agree with its ``core:sample_rate``."""
+    if rate_hz is not None and abs(rate_hz - file_rate_hz) > 1e-6 * file_rate_hz:
+        raise InputFormatError(
+            f"--rate {rate_hz:g} khác core:sample_rate {file_rate_hz:g} / disagrees "
+            "with the file's core:sample_rate (leave --rate out for SigMF)",
+            source=str(path), field="rate",
+        )
+
+
 def load_recording(
     path: str | Path,
     *,
@@ -93,20 +112,12 @@ def load_recording(
         rate or frequency (the message says which option to give).
     """
     path = Path(path)
-    kind = recording_kind(path, fmt)
-    if kind != "sigmf" and not path.is_file():
-        # (sigmf finds the other file of a pair itself and says which one is missing)
-        raise InputFormatError("không có tệp / no such file", source=str(path))
+    kind = _kind_of(path, fmt)
     if kind == "csv":
         return read_survey_csv(path, tz=tz)
     if kind == "sigmf":
         rec = read_sigmf(path, f_center_hz=f_center_hz, max_samples=max_samples)
-        if rate_hz is not None and abs(rate_hz - rec.sample_rate_hz) > 1e-6 * rec.sample_rate_hz:
-            raise InputFormatError(
-                f"--rate {rate_hz:g} khác core:sample_rate {rec.sample_rate_hz:g} / disagrees "
-                "with the file's core:sample_rate (leave --rate out for SigMF)",
-                source=str(path), field="rate",
-            )
+        _check_rate(path, rate_hz, rec.sample_rate_hz)
         return rec
     return read_raw_iq(path, sample_rate_hz=rate_hz, f_center_hz=f_center_hz, fmt=kind,
                        max_samples=max_samples)
@@ -131,9 +142,7 @@ def open_recording(
     from firmware_bridge.sigmf_io import open_sigmf
 
     path = Path(path)
-    kind = recording_kind(path, fmt)
-    if kind != "sigmf" and not path.is_file():
-        raise InputFormatError("không có tệp / no such file", source=str(path))
+    kind = _kind_of(path, fmt)
     if kind == "csv":
         return read_survey_csv(path, tz=tz)
     if kind == "sigmf":
@@ -141,13 +150,7 @@ def open_recording(
         if stream is None:  # an archive
             return load_recording(path, rate_hz=rate_hz, f_center_hz=f_center_hz, fmt=fmt,
                                   tz=tz, max_samples=max_samples)
-        if rate_hz is not None and abs(rate_hz - stream.sample_rate_hz) > (
-                1e-6 * stream.sample_rate_hz):
-            raise InputFormatError(
-                f"--rate {rate_hz:g} khác core:sample_rate {stream.sample_rate_hz:g} / disagrees "
-                "with the file's core:sample_rate (leave --rate out for SigMF)",
-                source=str(path), field="rate",
-            )
+        _check_rate(path, rate_hz, stream.sample_rate_hz)
         return stream
     return open_raw_iq(path, sample_rate_hz=rate_hz, f_center_hz=f_center_hz, fmt=kind,
                        max_samples=max_samples)
